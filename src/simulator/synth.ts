@@ -1,0 +1,123 @@
+/** Deterministic synthetic replies in Together's wire format. */
+import { simId } from './errors.ts';
+import type { UsageStyle } from './types.ts';
+
+export interface SynthReply {
+  tokens: string[];
+  promptTokens: number;
+  finishReason: 'stop' | 'length';
+}
+
+/** Seed written on the finish chunk: > 2^53 like Together's (already float-rounded) seeds. */
+export const SYNTH_SEED = 12658879820317954000;
+/** Llama's <|eot_id|>, the token_id Together puts on the finish chunk. */
+export const EOT_TOKEN_ID = 128009;
+
+/** Text of a message `content` (string, or array of `{type:'text', text}` parts joined by spaces). */
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : ''))
+      .filter((t) => t !== '')
+      .join(' ');
+  }
+  return '';
+}
+
+function words(text: string): string[] {
+  return text.split(/\s+/).filter((w) => w !== '');
+}
+
+/**
+ * The reply the simulator gives when no scenario is forced:
+ * text = `Echo: ` + last user message content, tokenised on whitespace, every token after the
+ * first carrying one leading space (["Echo:", " hello", " world"]).
+ * promptTokens = words across all message contents + 3 × messages.
+ * `max_tokens` smaller than the token count truncates and finishes with "length".
+ */
+export function synthesizeReply(body: any): SynthReply {
+  const messages: unknown[] = Array.isArray(body?.messages) ? body.messages : [];
+  let promptWords = 0;
+  let lastUser = '';
+  for (const m of messages) {
+    const content = m && typeof m === 'object' ? (m as { content?: unknown }).content : undefined;
+    const text = contentText(content);
+    promptWords += words(text).length;
+    if ((m as { role?: unknown } | null)?.role === 'user') lastUser = text;
+  }
+  let tokens = words(`Echo: ${lastUser}`).map((w, i) => (i === 0 ? w : ' ' + w));
+  let finishReason: 'stop' | 'length' = 'stop';
+  const max = body?.max_tokens;
+  if (typeof max === 'number' && Number.isFinite(max) && max >= 0 && max < tokens.length) {
+    tokens = tokens.slice(0, Math.floor(max));
+    finishReason = 'length';
+  }
+  return { tokens, promptTokens: promptWords + 3 * messages.length, finishReason };
+}
+
+/** Deterministic fake token id (FNV-1a of the token text, within Llama-3's vocabulary). */
+export function tokenId(tok: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tok.length; i++) {
+    h ^= tok.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % 128000;
+}
+
+export function usageOf(r: SynthReply) {
+  return {
+    prompt_tokens: r.promptTokens,
+    completion_tokens: r.tokens.length,
+    total_tokens: r.promptTokens + r.tokens.length,
+    cached_tokens: 0,
+  };
+}
+
+/** gpt-oss / DeepSeek / Kimi put usage on a separate `choices: []` chunk; Llama on the finish chunk. */
+export function defaultUsageStyle(model: string): UsageStyle {
+  return /^(openai|deepseek-ai|moonshotai)\//.test(model) ? 'separate' : 'finish';
+}
+
+/** Non-stream `chat.completion` body (shape of chat-llama32-3b-text.json). */
+export function completionBody(model: string, r: SynthReply): string {
+  return JSON.stringify({
+    id: simId(),
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    prompt: [],
+    choices: [
+      {
+        finish_reason: r.finishReason,
+        seed: SYNTH_SEED,
+        logprobs: null,
+        index: 0,
+        message: { role: 'assistant', content: r.tokens.join(''), tool_calls: [] },
+      },
+    ],
+    usage: usageOf(r),
+  });
+}
+
+/** SSE events (`data: {...}` without the blank line), excluding the final `data: [DONE]`. */
+export function streamEvents(model: string, r: SynthReply, style: UsageStyle): string[] {
+  const id = simId();
+  const created = Math.floor(Date.now() / 1000);
+  const chunk = (choices: unknown[], usage: unknown) =>
+    'data: ' + JSON.stringify({ id, object: 'chat.completion.chunk', created, choices, model, usage });
+  const choice = (text: string, tid: number, finish: string | null, seed: number | null) => ({
+    index: 0,
+    text,
+    logprobs: null,
+    finish_reason: finish,
+    seed,
+    delta: { token_id: tid, role: 'assistant', content: text, tool_calls: null },
+  });
+  const out = r.tokens.map((t) => chunk([choice(t, tokenId(t), null, null)], null));
+  const usage = usageOf(r);
+  out.push(chunk([choice('', EOT_TOKEN_ID, r.finishReason, SYNTH_SEED)], style === 'finish' ? usage : null));
+  if (style === 'separate') out.push(chunk([], usage));
+  return out;
+}
