@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CatalogModel, ChatRequest, FinishReason, ProviderStreamChunk, Usage } from '../domain.ts';
+import { CancelledError, GatewayError, findGatewayError, type ErrorCode } from '../errors.ts';
+import type { Gateway, GatewayRegistry } from '../catalog/registry.ts';
+import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
+import { computeCostUsd } from './cost.ts';
+import { type ChatInput, type ChatLimits, validateChatInput } from './validate.ts';
+
+export interface ChatCaller {
+  requestId: string;
+  keyId: string | null;
+}
+
+export interface ChatResult {
+  id: string;
+  model: string;
+  provider: string;
+  content: string;
+  reasoning: string | null;
+  finishReason: FinishReason;
+  usage: Usage;
+  usageEstimated: boolean;
+  costUsd: number | null;
+  latencyMs: number;
+}
+
+export interface ChatStreamEvent {
+  delta: string;
+  reasoningDelta: string;
+  finishReason: FinishReason | null;
+  usage: Usage | null;
+  usageEstimated: boolean;
+  costUsd: number | null;
+  done: boolean;
+  /** Set on every event: the upstream completion id and model, for REST chunk framing. */
+  id: string;
+  model: string;
+}
+
+interface Route {
+  gateway: Gateway;
+  request: ChatRequest;
+  /** Null when an explicit provider was named and the model is not (yet) in its catalog. */
+  model: CatalogModel | null;
+}
+
+/** Rough tokens for text when Together sent no usage: ~4 characters a token for English. */
+const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
+
+function errorCodeOf(err: unknown): ErrorCode {
+  return findGatewayError(err)?.code ?? 'INTERNAL_SERVER_ERROR';
+}
+
+/**
+ * Chat for every face: validates, routes to a provider (auto-detected from the catalogs when not named),
+ * calls it, prices the result and writes exactly one activity row. GraphQL and REST both call this.
+ */
+export class ChatService {
+  constructor(
+    private readonly gateways: GatewayRegistry,
+    private readonly recorder: ActivityRecorder,
+    private readonly limits: ChatLimits,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Validation and routing: everything that can fail before Together is called. */
+  async route(input: ChatInput): Promise<Route> {
+    const request = validateChatInput(input, this.limits);
+    if (input.provider !== null && input.provider !== undefined) {
+      const gateway = this.gateways.get(input.provider, 'provider');
+      // A named provider passes the model through: the catalog may lag behind Together's new models.
+      // Its price is still used when the catalog knows it.
+      const model = await gateway.catalog.get(request.model).catch(() => null);
+      return this.checkContext({ gateway, request: model ? { ...request, model: model.id } : request, model });
+    }
+    for (const gateway of this.gateways.all()) {
+      const model = await gateway.catalog.get(request.model);
+      if (model) return this.checkContext({ gateway, request: { ...request, model: model.id }, model });
+    }
+    throw new GatewayError('MODEL_NOT_FOUND', `Model "${request.model}" is not in the catalog of ${this.gateways.names.join(', ')}`, {
+      details: { model: request.model },
+    });
+  }
+
+  /** maxTokens alone over the context can be refused without a tokenizer; the rest is Together's call (403). */
+  private checkContext(route: Route): Route {
+    const context = route.model?.contextLength;
+    if (context && route.request.maxTokens && route.request.maxTokens > context) {
+      throw new GatewayError('CONTEXT_LENGTH_EXCEEDED', `maxTokens ${route.request.maxTokens} exceeds ${route.model?.id}'s context of ${context} tokens`, {
+        details: { contextLength: context },
+      });
+    }
+    return route;
+  }
+
+  async complete(input: ChatInput, caller: ChatCaller, signal: AbortSignal): Promise<ChatResult> {
+    const started = performance.now();
+    const at = Date.now();
+    let route: Route | undefined;
+    try {
+      route = await this.route(input);
+      const answer = await route.gateway.provider.complete(route.request, signal);
+      const usageEstimated = answer.usage === null;
+      const usage = answer.usage ?? this.estimateUsage(route.request, estimateTokens(answer.content.length));
+      const latencyMs = performance.now() - started;
+      const result: ChatResult = {
+        id: answer.id,
+        model: answer.model,
+        provider: route.gateway.provider.name,
+        content: answer.content,
+        reasoning: answer.reasoning,
+        finishReason: answer.finishReason,
+        usage,
+        usageEstimated,
+        costUsd: computeCostUsd(usage, route.model?.pricing ?? null),
+        latencyMs,
+      };
+      this.record(caller, at, route, input, { stream: false, usage, usageEstimated, costUsd: result.costUsd, latencyMs, ttftMs: null, finishReason: result.finishReason });
+      return result;
+    } catch (err) {
+      this.recordFailure(caller, at, route, input, false, started, err, null);
+      throw err;
+    }
+  }
+
+  /**
+   * Routes first (so validation and auth-like failures reject the subscription before it starts), then
+   * returns the event stream. Aborting `signal` aborts the upstream request at once.
+   */
+  async stream(input: ChatInput, caller: ChatCaller, signal: AbortSignal): Promise<AsyncGenerator<ChatStreamEvent>> {
+    const started = performance.now();
+    const at = Date.now();
+    let route: Route;
+    let upstream: AsyncIterable<ProviderStreamChunk>;
+    try {
+      route = await this.route(input);
+      upstream = await route.gateway.provider.stream(route.request, signal);
+    } catch (err) {
+      this.recordFailure(caller, at, undefined, input, true, started, err, null);
+      throw err;
+    }
+    return this.relay(route, upstream, caller, input, at, started);
+  }
+
+  private async *relay(
+    route: Route,
+    upstream: AsyncIterable<ProviderStreamChunk>,
+    caller: ChatCaller,
+    input: ChatInput,
+    at: number,
+    started: number,
+  ): AsyncGenerator<ChatStreamEvent> {
+    let id = '';
+    let model = route.request.model;
+    let finishReason: FinishReason | null = null;
+    let usage: Usage | null = null;
+    let contentChunks = 0;
+    let ttftMs: number | null = null;
+    let recorded = false;
+    try {
+      for await (const chunk of upstream) {
+        if (chunk.id) id = chunk.id;
+        if (chunk.model) model = chunk.model;
+        if (chunk.finishReason) finishReason = chunk.finishReason;
+        if (chunk.usage) usage = chunk.usage;
+        if (chunk.delta === '' && chunk.reasoningDelta === '') continue;
+        if (chunk.delta !== '') contentChunks++;
+        ttftMs ??= performance.now() - started;
+        yield { delta: chunk.delta, reasoningDelta: chunk.reasoningDelta, finishReason: null, usage: null, usageEstimated: false, costUsd: null, done: false, id, model };
+      }
+      if (!finishReason) {
+        throw new GatewayError('UPSTREAM_UNAVAILABLE', 'Together ended the stream before it finished');
+      }
+      const usageEstimated = usage === null;
+      const finalUsage = usage ?? this.estimateUsage(route.request, contentChunks);
+      const costUsd = computeCostUsd(finalUsage, route.model?.pricing ?? null);
+      const latencyMs = performance.now() - started;
+      recorded = true;
+      this.record(caller, at, route, input, { stream: true, usage: finalUsage, usageEstimated, costUsd, latencyMs, ttftMs, finishReason });
+      yield { delta: '', reasoningDelta: '', finishReason, usage: finalUsage, usageEstimated, costUsd, done: true, id, model };
+    } catch (err) {
+      if (!recorded) {
+        recorded = true;
+        this.recordFailure(caller, at, route, input, true, started, err, { completionTokens: contentChunks, ttftMs });
+      }
+      throw err;
+    } finally {
+      // The consumer stopped early (unsubscribe, disconnect): its tokens so far are still billed by Together.
+      if (!recorded) this.recordFailure(caller, at, route, input, true, started, new CancelledError(), { completionTokens: contentChunks, ttftMs });
+    }
+  }
+
+  private estimateUsage(request: ChatRequest, completionTokens: number): Usage {
+    const chars = request.messages.reduce((n, m) => n + m.content.length, 0);
+    const promptTokens = estimateTokens(chars);
+    return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+  }
+
+  private record(
+    caller: ChatCaller,
+    at: number,
+    route: Route,
+    input: ChatInput,
+    outcome: { stream: boolean; usage: Usage; usageEstimated: boolean; costUsd: number | null; latencyMs: number; ttftMs: number | null; finishReason: FinishReason | null },
+    failure?: { errorCode: ErrorCode | null; cancelled: boolean },
+  ): void {
+    const { usage } = outcome;
+    const generationMs = outcome.latencyMs - (outcome.ttftMs ?? 0);
+    const entry: ActivityEntry = {
+      id: randomUUID(),
+      requestId: caller.requestId,
+      at,
+      keyId: caller.keyId,
+      gateway: route.gateway.provider.name,
+      provider: route.gateway.provider.name,
+      model: route.request.model || input.model,
+      stream: outcome.stream,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      totalTokens: usage.totalTokens,
+      cachedTokens: usage.cachedTokens ?? 0,
+      reasoningTokens: usage.reasoningTokens ?? 0,
+      costUsd: outcome.costUsd,
+      latencyMs: outcome.latencyMs,
+      ttftMs: outcome.ttftMs,
+      tokensPerSecond: usage.completionTokens > 0 && generationMs > 0 ? usage.completionTokens / (generationMs / 1000) : null,
+      finishReason: outcome.finishReason,
+      errorCode: failure?.errorCode ?? null,
+      cancelled: failure?.cancelled ?? false,
+      usageEstimated: outcome.usageEstimated,
+    };
+    try {
+      this.recorder.record(entry);
+    } catch (err) {
+      this.logger.error({ err, requestId: caller.requestId }, 'activity recorder failed');
+    }
+  }
+
+  private recordFailure(
+    caller: ChatCaller,
+    at: number,
+    route: Route | undefined,
+    input: ChatInput,
+    stream: boolean,
+    started: number,
+    err: unknown,
+    partial: { completionTokens: number; ttftMs: number | null } | null,
+  ): void {
+    const cancelled = err instanceof CancelledError;
+    const gateway = route?.gateway ?? this.gateways.all().find((g) => g.provider.name === (input.provider ?? '').toLowerCase()) ?? this.gateways.all()[0];
+    if (!gateway) return;
+    const effectiveRoute: Route = route ?? { gateway, request: { model: String(input.model ?? ''), messages: [] }, model: null };
+    const usage = partial && partial.completionTokens > 0 ? this.estimateUsage(effectiveRoute.request, partial.completionTokens) : { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+    this.record(caller, at, effectiveRoute, input, {
+      stream,
+      usage,
+      usageEstimated: usage.totalTokens > 0,
+      costUsd: usage.totalTokens > 0 ? computeCostUsd(usage, effectiveRoute.model?.pricing ?? null) : 0,
+      latencyMs: performance.now() - started,
+      ttftMs: partial?.ttftMs ?? null,
+      finishReason: cancelled ? 'CANCELLED' : 'ERROR',
+    }, { errorCode: cancelled ? null : errorCodeOf(err), cancelled });
+  }
+}

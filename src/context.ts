@@ -1,0 +1,15 @@
+import type DataLoader from 'dataloader';
+import type { CatalogModel } from './domain.ts';
+import type { Services } from './services.ts';
+
+/** Per-operation state: built fresh for every HTTP request and every graphql-ws subscription. */
+export interface GatewayContext {
+  requestId: string;
+  services: Services;
+  /** The caller's gateway key id, when authenticated (null for public catalog reads). */
+  keyId: string | null;
+  /** Models by `gateway\u0000id`; one catalog read per batch. */
+  modelLoader: DataLoader<string, CatalogModel | null>;
+  /** Aborted when the client goes away (HTTP connection closed). */
+  signal: AbortSignal;
+}

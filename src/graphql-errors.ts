@@ -1,0 +1,41 @@
+import type { GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import { findGatewayError } from './errors.ts';
+
+/** Codes that graphql-js / Apollo attach to malformed operations: the caller's mistake, safe to show. */
+const CLIENT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/**
+ * One error policy for HTTP and websockets: our GatewayErrors and GraphQL's own client errors go out as they
+ * are; anything else is a bug, logged with the request id and shown as INTERNAL_SERVER_ERROR without detail.
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, logger: Logger, requestId?: string): GraphQLFormattedError {
+  const gatewayError = findGatewayError(error);
+  if (gatewayError) {
+    return { message: gatewayError.message, locations: formatted.locations, path: formatted.path, extensions: { ...gatewayError.extensions } };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+    const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  if (code === undefined && !(error as { originalError?: unknown })?.originalError && formatted.locations && !formatted.path) {
+    // graphql-js validation errors without a code (e.g. over graphql-ws, where Apollo does not tag them).
+    return { ...formatted, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+  }
+  logger.error({ err: (error as { originalError?: unknown })?.originalError ?? error, requestId, path: formatted.path }, 'unexpected error in an operation');
+  return {
+    message: `Internal server error (request id ${requestId ?? 'unknown'})`,
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+  };
+}

@@ -1,0 +1,29 @@
+import { loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { createGateway } from './server.ts';
+
+/** Entry point: read config, start, and drain cleanly on SIGTERM/SIGINT. */
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+if (!config.togetherApiKey) {
+  logger.warn('TOGETHER_API_KEY is not set: chat and catalog calls will fail with PROVIDER_NOT_CONFIGURED (try `npm run demo`)');
+}
+const gateway = await createGateway({ config, logger });
+const url = await gateway.listen();
+logger.info({ url: `${url}/graphql` }, 'gateway listening');
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,8 @@
+import type { Resolvers } from '../__generated__/resolvers-types.ts';
+import { ChatCompletion, ChatStreamEvent } from './ChatCompletion.ts';
+import { Model } from './Model.ts';
+import { Mutation } from './Mutation.ts';
+import { Query } from './Query.ts';
+import { Subscription } from './Subscription.ts';
+
+export const resolvers: Resolvers = { Query, Mutation, Subscription, Model, ChatCompletion, ChatStreamEvent };

@@ -1,0 +1,40 @@
+import type { FinishReason } from '../domain.ts';
+import type { ErrorCode } from '../errors.ts';
+
+/** One row of the activity log: exactly one per chat call, whatever its outcome. */
+export interface ActivityEntry {
+  /** Unique per call (a UUID): the store ignores a second insert of the same id, so a retried flush never duplicates. */
+  id: string;
+  requestId: string;
+  /** Epoch milliseconds when the call started. */
+  at: number;
+  keyId: string | null;
+  gateway: string;
+  provider: string;
+  /** The model requested (the catalog id). */
+  model: string;
+  stream: boolean;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+  /** Full precision; null when the model has no per-token price. */
+  costUsd: number | null;
+  latencyMs: number;
+  /** Streams only: time to the first token the client received. */
+  ttftMs: number | null;
+  tokensPerSecond: number | null;
+  finishReason: FinishReason | null;
+  errorCode: ErrorCode | null;
+  cancelled: boolean;
+  /** Together sent no usage; the tokens were counted by the gateway. */
+  usageEstimated: boolean;
+}
+
+/** Where finished calls go. The store-backed recorder batches off the request path; tests may collect. */
+export interface ActivityRecorder {
+  record(entry: ActivityEntry): void;
+}
+
+export const discardActivity: ActivityRecorder = { record: () => undefined };
