@@ -1,0 +1,54 @@
+/**
+ * openStore(DATABASE_URL) picks the implementation and runs migrate() before returning.
+ *
+ *  - SQLite: 'file:./data/x.db', 'file:///abs/x.db', 'sqlite:./x.db', a plain path, or ':memory:'. The folder is created.
+ *    WAL mode, busy_timeout 5000, synchronous NORMAL.
+ *  - PostgreSQL: 'postgres://…' or 'postgresql://…' (pg.Pool, max 10). Optional `?schema=name` puts every table in that
+ *    schema (created if missing; sets search_path on each connection) — tests use it to isolate runs. Other query
+ *    parameters (sslmode, …) are passed to pg unchanged.
+ */
+import { fileURLToPath } from 'node:url';
+import { openPostgresStore } from './postgres.ts';
+import { openSqliteStore } from './sqlite.ts';
+import { type GatewayStore, StoreError } from './types.ts';
+
+export type { GatewayStore, GatewayStatsResult, KeyRecord, ModelStats, NewKey, SeriesPoint, StatsQuery, TimeRange } from './types.ts';
+export { StoreError } from './types.ts';
+
+export type DatabaseTarget =
+  | { kind: 'sqlite'; filename: string }
+  | { kind: 'postgres'; connectionString: string; schema: string | null };
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
+  const url = databaseUrl.trim();
+  if (url === '') throw new StoreError('BAD_DATABASE_URL', 'DATABASE_URL is empty');
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch (err) {
+      throw new StoreError('BAD_DATABASE_URL', 'DATABASE_URL is not a valid PostgreSQL URL', { cause: err });
+    }
+    const schema = parsed.searchParams.get('schema');
+    if (schema !== null && !SCHEMA_NAME.test(schema)) {
+      throw new StoreError('BAD_DATABASE_URL', `Invalid schema name in DATABASE_URL: ${JSON.stringify(schema)}`);
+    }
+    parsed.searchParams.delete('schema');
+    return { kind: 'postgres', connectionString: parsed.toString(), schema: schema || null };
+  }
+  if (url === ':memory:' || url === 'file::memory:' || url === 'sqlite::memory:') return { kind: 'sqlite', filename: ':memory:' };
+  if (/^file:\/\//i.test(url)) return { kind: 'sqlite', filename: fileURLToPath(url.replace(/\?.*$/, '')) };
+  const m = /^(?:file|sqlite):(.*)$/i.exec(url);
+  const filename = (m ? (m[1] ?? '') : url).replace(/\?.*$/, '');
+  if (filename === '') throw new StoreError('BAD_DATABASE_URL', `No file name in DATABASE_URL ${JSON.stringify(url)}`);
+  return { kind: 'sqlite', filename };
+}
+
+export async function openStore(databaseUrl: string): Promise<GatewayStore> {
+  const target = parseDatabaseUrl(databaseUrl);
+  return target.kind === 'sqlite'
+    ? openSqliteStore(target.filename)
+    : openPostgresStore({ connectionString: target.connectionString, schema: target.schema });
+}

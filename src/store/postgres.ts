@@ -1,0 +1,247 @@
+/**
+ * PostgreSQL store (pg.Pool, max 10). Batches go in with unnest() arrays; rollup deltas are pre-aggregated and sorted
+ * by primary key so concurrent writers take row locks in one order (deadlocks/serialization failures are retried).
+ * bigint (int8) and numeric results are parsed as JS numbers by this pool only (epoch ms and counters are far below
+ * 2^53); money columns are double precision, so they come back as JS numbers with full precision.
+ */
+import pg from 'pg';
+import type { PoolClient } from 'pg';
+import type { ActivityEntry } from '../usage/activity.ts';
+import {
+  HIST_CONFLICT, KEYS_CONFLICT, MIGRATIONS, ROLLUP_CONFLICT, ROLLUP_INSERT_COLUMNS, ROLLUP_UPSERT_SET, SCHEMA_MIGRATIONS_DDL,
+} from './migrations.ts';
+import { computeDeltas } from './rollup.ts';
+import { ACTIVITY_COLUMNS, KEY_COLUMNS, activityFromRow, activityValues, keyFromRow } from './rows.ts';
+import {
+  ALL_KEYS_SCOPE, BUDGET_EPSILON_USD, type HistRow, type RawRow, type RollupRow, type SqlQuery, buildStats, histQuery, planStats,
+  rawEdgeQuery, rollupRowsQuery, uniqueKeysQuery,
+} from './stats-shared.ts';
+import { type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type StatsQuery, keyNameTaken } from './types.ts';
+
+const MIGRATION_LOCK_ID = 0x67775f73746f7265n; // pg_advisory_xact_lock key ("gw_store")
+const RETRYABLE = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+  oid === INT8_OID || oid === NUMERIC_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+
+/** '?' placeholders (stats-shared.ts) → $1, $2, … */
+const numbered = (sql: string): string => {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
+};
+
+const ACTIVITY_TYPES = [
+  'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'boolean', 'integer', 'integer', 'integer', 'integer', 'integer',
+  'float8', 'float8', 'float8', 'float8', 'text', 'text', 'boolean', 'boolean',
+];
+const INSERT_ACTIVITY = `INSERT INTO activity (${ACTIVITY_COLUMNS.join(', ')})
+  SELECT * FROM unnest(${ACTIVITY_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+  ON CONFLICT (id) DO NOTHING RETURNING id`;
+const ROLLUP_TYPES = ['text', 'text', 'integer', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'float8', 'float8', 'float8', 'float8', 'bigint'];
+const UPSERT_ROLLUP = `INSERT INTO rollup (${ROLLUP_INSERT_COLUMNS})
+  SELECT * FROM unnest(${ROLLUP_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+  ON CONFLICT ${ROLLUP_CONFLICT} DO UPDATE SET ${ROLLUP_UPSERT_SET}`;
+const UPSERT_HIST = `INSERT INTO rollup_hist (gateway, scope, grain, bucket_start, metric, bin, n)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::bigint[], $5::integer[], $6::integer[], $7::bigint[])
+  ON CONFLICT ${HIST_CONFLICT} DO UPDATE SET n = rollup_hist.n + excluded.n`;
+const UPSERT_KEYS = `INSERT INTO rollup_keys (gateway, grain, bucket_start, key_id, requests)
+  SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::text[], $5::bigint[])
+  ON CONFLICT ${KEYS_CONFLICT} DO UPDATE SET requests = rollup_keys.requests + excluded.requests`;
+
+/** Column-major arrays for unnest(). */
+function columns<T>(items: readonly T[], width: number, values: (item: T) => unknown[]): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: width }, () => new Array<unknown>(items.length));
+  items.forEach((item, i) => values(item).forEach((v, c) => ((cols[c] as unknown[])[i] = v)));
+  return cols;
+}
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Schema for all tables (created if missing) via search_path; null = the server default (public). */
+  schema: string | null;
+  max?: number;
+}
+
+export async function openPostgresStore(options: PostgresOptions): Promise<GatewayStore> {
+  const { schema } = options;
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    types: { getTypeParser },
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  pool.on('error', () => undefined); // an idle client died; the pool replaces it and the next query reports problems
+  const store = new PostgresStore(pool);
+  try {
+    if (schema) {
+      await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`).catch((err: { code?: string }) => {
+        if (err.code !== '23505' && err.code !== '42P06') throw err; // lost a creation race: fine
+      });
+    }
+    await store.migrate();
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  return store;
+}
+
+class PostgresStore implements GatewayStore {
+  readonly kind = 'postgres' as const;
+  constructor(private readonly pool: pg.Pool) {}
+
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const c = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await c.query('BEGIN');
+        const result = await fn(c);
+        await c.query('COMMIT');
+        return result;
+      } catch (err) {
+        await c.query('ROLLBACK').catch((e: Error) => (broken = e));
+        if (attempt < 3 && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
+        throw err;
+      } finally {
+        c.release(broken);
+      }
+    }
+  }
+
+  private async rows<T>(q: SqlQuery): Promise<T[]> {
+    return (await this.pool.query(numbered(q.sql), q.params)).rows as T[];
+  }
+
+  async migrate(): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID.toString()]);
+      await c.query(SCHEMA_MIGRATIONS_DDL('postgres'));
+      const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        for (const sql of m.statements('postgres')) await c.query(sql);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async createKey(key: NewKey): Promise<KeyRecord> {
+    try {
+      await this.pool.query(
+        `INSERT INTO api_keys (id, name, prefix, hash, is_admin, budget_usd, rpm, spend_usd, reserved_usd, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8)`,
+        [key.id, key.name, key.prefix, key.hash, key.isAdmin, key.budgetUsd, key.rpm, key.createdAt],
+      );
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string };
+      if (e.code === '23505' && e.constraint === 'api_keys_name_key') throw keyNameTaken(key.name, err);
+      throw err;
+    }
+    return { ...key, spendUsd: 0, reservedUsd: 0, lastUsedAt: null, revokedAt: null };
+  }
+
+  private async findKey(column: 'hash' | 'name', value: string): Promise<KeyRecord | null> {
+    const { rows } = await this.pool.query(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE ${column} = $1`, [value]);
+    return rows[0] ? keyFromRow(rows[0]) : null;
+  }
+
+  async findKeyByHash(hash: string): Promise<KeyRecord | null> {
+    return this.findKey('hash', hash);
+  }
+
+  async findKeyByName(name: string): Promise<KeyRecord | null> {
+    return this.findKey('name', name);
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    return (await this.pool.query(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, name`)).rows.map(keyFromRow);
+  }
+
+  async revokeKey(name: string, at: number): Promise<boolean> {
+    const r = await this.pool.query('UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL', [at, name]);
+    return r.rowCount === 1;
+  }
+
+  async touchKey(id: string, at: number): Promise<void> {
+    await this.pool.query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)', [at, id]);
+  }
+
+  async reserveBudget(keyId: string, amountUsd: number): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE api_keys SET reserved_usd = reserved_usd + $1
+       WHERE id = $2 AND (budget_usd IS NULL OR spend_usd + reserved_usd + $1 <= budget_usd + ${BUDGET_EPSILON_USD})`,
+      [amountUsd, keyId],
+    );
+    return r.rowCount === 1;
+  }
+
+  async settleBudget(keyId: string, reservedUsd: number, actualUsd: number): Promise<void> {
+    await this.pool.query('UPDATE api_keys SET reserved_usd = GREATEST(reserved_usd - $1, 0), spend_usd = spend_usd + $2 WHERE id = $3', [
+      reservedUsd,
+      actualUsd,
+      keyId,
+    ]);
+  }
+
+  async insertActivity(rows: ActivityEntry[]): Promise<void> {
+    if (rows.length === 0) return;
+    const unique = new Map<string, ActivityEntry>();
+    for (const r of rows) if (!unique.has(r.id)) unique.set(r.id, r);
+    const sorted = [...unique.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    await this.tx(async (c) => {
+      const res = await c.query<{ id: string }>(INSERT_ACTIVITY, columns(sorted, ACTIVITY_COLUMNS.length, activityValues));
+      const inserted = new Set(res.rows.map((r) => r.id));
+      const fresh = inserted.size === sorted.length ? sorted : sorted.filter((r) => inserted.has(r.id));
+      if (fresh.length === 0) return;
+      const d = computeDeltas(fresh);
+      await c.query(
+        UPSERT_ROLLUP,
+        columns(d.rollup, 16, (r) => [r.gateway, r.scope, r.grain, r.bucketStart, r.model, r.requests, r.errors, r.cancelled,
+          r.promptTokens, r.completionTokens, r.totalTokens, r.cost.hi, r.cost.lo, r.latencySum, r.tpsSum, r.tpsCount]),
+      );
+      await c.query(UPSERT_HIST, columns(d.hist, 7, (h) => [h.gateway, h.scope, h.grain, h.bucketStart, h.metric, h.bin, h.count]));
+      if (d.keys.length > 0) {
+        await c.query(UPSERT_KEYS, columns(d.keys, 5, (k) => [k.gateway, k.grain, k.bucketStart, k.keyId, k.requests]));
+      }
+    });
+  }
+
+  async stats(query: StatsQuery): Promise<GatewayStatsResult> {
+    const keyId = query.keyId ?? null;
+    const plan = planStats(query.timeRange, query.now);
+    if (keyId === '') return buildStats(plan, [], [], [], null); // '' is never a key (such rows count as keyless)
+    const scope = keyId ?? ALL_KEYS_SCOPE;
+    // Four independent reads in parallel on the pool (not one snapshot: rows committed meanwhile may show in some).
+    const [rollupRows, histRows, rawRows, keyRows] = await Promise.all([
+      this.rows<RollupRow>(rollupRowsQuery(plan, query.gateway, scope)),
+      this.rows<HistRow>(histQuery(plan, query.gateway, scope)),
+      plan.raw ? this.rows<RawRow>(rawEdgeQuery(plan.raw, query.gateway, keyId)) : Promise.resolve([]),
+      keyId === null ? this.rows<{ n: number }>(uniqueKeysQuery(plan, query.gateway)) : Promise.resolve(null),
+    ]);
+    return buildStats(plan, rollupRows, rawRows, histRows, keyRows ? Number(keyRows[0]?.n ?? 0) : null);
+  }
+
+  async listActivity(filter: { keyId?: string | null; limit: number }): Promise<ActivityEntry[]> {
+    const limit = Math.max(0, Math.floor(filter.limit));
+    const { rows } = filter.keyId
+      ? await this.pool.query('SELECT * FROM activity WHERE key_id = $1 ORDER BY at DESC, id DESC LIMIT $2', [filter.keyId, limit])
+      : await this.pool.query('SELECT * FROM activity ORDER BY at DESC, id DESC LIMIT $1', [limit]);
+    return rows.map(activityFromRow);
+  }
+
+  async spendFromLog(keyId: string): Promise<number> {
+    // Summed exactly as numeric (via the shortest round-trip text of each double), rounded once.
+    const { rows } = await this.pool.query<{ s: number }>(
+      'SELECT COALESCE(SUM(cost_usd::text::numeric), 0)::float8 AS s FROM activity WHERE key_id = $1',
+      [keyId],
+    );
+    return Number(rows[0]?.s ?? 0);
+  }
+}

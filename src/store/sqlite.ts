@@ -1,0 +1,195 @@
+/**
+ * SQLite store (better-sqlite3: synchronous, so each method runs to completion; the async signatures match the
+ * PostgreSQL store). WAL, busy_timeout 5000, synchronous NORMAL. Writes use BEGIN IMMEDIATE, so several processes
+ * may share one file: they serialize on the write lock and every budget change is one conditional UPDATE.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ActivityEntry } from '../usage/activity.ts';
+import {
+  HIST_CONFLICT, KEYS_CONFLICT, MIGRATIONS, ROLLUP_CONFLICT, ROLLUP_INSERT_COLUMNS, ROLLUP_UPSERT_SET, SCHEMA_MIGRATIONS_DDL,
+} from './migrations.ts';
+import { computeDeltas } from './rollup.ts';
+import { ACTIVITY_COLUMNS, KEY_COLUMNS, activityFromRow, activityValues, keyFromRow } from './rows.ts';
+import {
+  ALL_KEYS_SCOPE, BUDGET_EPSILON_USD, type HistRow, type RawRow, type RollupRow, type SqlQuery, buildStats, histQuery, planStats,
+  rawEdgeQuery, rollupRowsQuery, uniqueKeysQuery,
+} from './stats-shared.ts';
+import { type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type StatsQuery, keyNameTaken } from './types.ts';
+
+type Row = Record<string, unknown>;
+
+const toSqlite = (v: unknown): unknown => (v === true ? 1 : v === false ? 0 : v);
+
+export async function openSqliteStore(filename: string): Promise<GatewayStore> {
+  if (filename !== ':memory:' && filename !== '') mkdirSync(dirname(filename), { recursive: true });
+  const store = new SqliteStore(filename);
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+class SqliteStore implements GatewayStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(filename: string) {
+    this.db = new Database(filename);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private all<T>(q: SqlQuery): T[] {
+    return this.stmt(q.sql).all(...q.params) as T[];
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(SCHEMA_MIGRATIONS_DDL('sqlite'));
+    for (const m of MIGRATIONS) {
+      this.db
+        .transaction(() => {
+          if (this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
+          for (const sql of m.statements('sqlite')) this.db.exec(sql);
+          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        })
+        .immediate();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async createKey(key: NewKey): Promise<KeyRecord> {
+    try {
+      this.stmt(
+        `INSERT INTO api_keys (id, name, prefix, hash, is_admin, budget_usd, rpm, spend_usd, reserved_usd, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`,
+      ).run(key.id, key.name, key.prefix, key.hash, key.isAdmin ? 1 : 0, key.budgetUsd, key.rpm, key.createdAt);
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('api_keys.name')) throw keyNameTaken(key.name, err);
+      throw err;
+    }
+    return { ...key, spendUsd: 0, reservedUsd: 0, lastUsedAt: null, revokedAt: null };
+  }
+
+  private findKey(where: string, value: string): KeyRecord | null {
+    const row = this.stmt(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE ${where} = ?`).get(value) as Row | undefined;
+    return row ? keyFromRow(row) : null;
+  }
+
+  async findKeyByHash(hash: string): Promise<KeyRecord | null> {
+    return this.findKey('hash', hash);
+  }
+
+  async findKeyByName(name: string): Promise<KeyRecord | null> {
+    return this.findKey('name', name);
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    return (this.stmt(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, name`).all() as Row[]).map(keyFromRow);
+  }
+
+  async revokeKey(name: string, at: number): Promise<boolean> {
+    return this.stmt('UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL').run(at, name).changes === 1;
+  }
+
+  async touchKey(id: string, at: number): Promise<void> {
+    this.stmt('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(at, id, at);
+  }
+
+  async reserveBudget(keyId: string, amountUsd: number): Promise<boolean> {
+    const info = this.stmt(
+      `UPDATE api_keys SET reserved_usd = reserved_usd + ?
+       WHERE id = ? AND (budget_usd IS NULL OR spend_usd + reserved_usd + ? <= budget_usd + ${BUDGET_EPSILON_USD})`,
+    ).run(amountUsd, keyId, amountUsd);
+    return info.changes === 1;
+  }
+
+  async settleBudget(keyId: string, reservedUsd: number, actualUsd: number): Promise<void> {
+    this.stmt('UPDATE api_keys SET reserved_usd = MAX(reserved_usd - ?, 0), spend_usd = spend_usd + ? WHERE id = ?').run(
+      reservedUsd,
+      actualUsd,
+      keyId,
+    );
+  }
+
+  async insertActivity(rows: ActivityEntry[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.db.transaction(() => this.insertActivitySync(rows)).immediate();
+  }
+
+  private insertActivitySync(rows: ActivityEntry[]): void {
+    const insert = this.stmt(
+      `INSERT INTO activity (${ACTIVITY_COLUMNS.join(', ')}) VALUES (${ACTIVITY_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`,
+    );
+    const fresh: ActivityEntry[] = [];
+    for (const r of rows) if (insert.run(...activityValues(r).map(toSqlite)).changes === 1) fresh.push(r);
+    if (fresh.length === 0) return;
+    const d = computeDeltas(fresh);
+    const up = this.stmt(
+      `INSERT INTO rollup (${ROLLUP_INSERT_COLUMNS}) VALUES (${Array(16).fill('?').join(', ')})
+       ON CONFLICT ${ROLLUP_CONFLICT} DO UPDATE SET ${ROLLUP_UPSERT_SET}`,
+    );
+    for (const r of d.rollup) {
+      up.run(r.gateway, r.scope, r.grain, r.bucketStart, r.model, r.requests, r.errors, r.cancelled, r.promptTokens, r.completionTokens,
+        r.totalTokens, r.cost.hi, r.cost.lo, r.latencySum, r.tpsSum, r.tpsCount);
+    }
+    const hist = this.stmt(
+      `INSERT INTO rollup_hist (gateway, scope, grain, bucket_start, metric, bin, n) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT ${HIST_CONFLICT} DO UPDATE SET n = rollup_hist.n + excluded.n`,
+    );
+    for (const h of d.hist) hist.run(h.gateway, h.scope, h.grain, h.bucketStart, h.metric, h.bin, h.count);
+    const keys = this.stmt(
+      `INSERT INTO rollup_keys (gateway, grain, bucket_start, key_id, requests) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT ${KEYS_CONFLICT} DO UPDATE SET requests = rollup_keys.requests + excluded.requests`,
+    );
+    for (const k of d.keys) keys.run(k.gateway, k.grain, k.bucketStart, k.keyId, k.requests);
+  }
+
+  async stats(query: StatsQuery): Promise<GatewayStatsResult> {
+    const keyId = query.keyId ?? null;
+    const plan = planStats(query.timeRange, query.now);
+    if (keyId === '') return buildStats(plan, [], [], [], null); // '' is never a key (such rows count as keyless)
+    const scope = keyId ?? ALL_KEYS_SCOPE;
+    // One read transaction: a consistent snapshot across the four reads.
+    return this.db.transaction(() => {
+      const rollupRows = this.all<RollupRow>(rollupRowsQuery(plan, query.gateway, scope));
+      const histRows = this.all<HistRow>(histQuery(plan, query.gateway, scope));
+      const rawRows = plan.raw ? this.all<RawRow>(rawEdgeQuery(plan.raw, query.gateway, keyId)) : [];
+      const uniqueKeys = keyId === null ? Number(this.all<{ n: number }>(uniqueKeysQuery(plan, query.gateway))[0]?.n ?? 0) : null;
+      return buildStats(plan, rollupRows, rawRows, histRows, uniqueKeys);
+    })();
+  }
+
+  async listActivity(filter: { keyId?: string | null; limit: number }): Promise<ActivityEntry[]> {
+    const limit = Math.max(0, Math.floor(filter.limit));
+    const rows = filter.keyId
+      ? this.stmt('SELECT * FROM activity WHERE key_id = ? ORDER BY at DESC, id DESC LIMIT ?').all(filter.keyId, limit)
+      : this.stmt('SELECT * FROM activity ORDER BY at DESC, id DESC LIMIT ?').all(limit);
+    return (rows as Row[]).map(activityFromRow);
+  }
+
+  async spendFromLog(keyId: string): Promise<number> {
+    // SQLite's sum() is compensated (Kahan-Babushka-Neumaier) since 3.43.
+    const row = this.stmt('SELECT TOTAL(cost_usd) AS s FROM activity WHERE key_id = ?').get(keyId) as { s: number };
+    return row.s;
+  }
+}

@@ -1,0 +1,126 @@
+import type { ActivityEntry } from '../usage/activity.ts';
+
+/** An API key as stored. All times are epoch milliseconds. Money is USD as a JS float, never rounded. */
+export interface KeyRecord {
+  id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  isAdmin: boolean;
+  budgetUsd: number | null;
+  rpm: number | null;
+  spendUsd: number;
+  reservedUsd: number;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface NewKey {
+  id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  isAdmin: boolean;
+  budgetUsd: number | null;
+  rpm: number | null;
+  createdAt: number;
+}
+
+export type TimeRange = 'LAST_1H' | 'LAST_24H' | 'LAST_7D' | 'LAST_30D' | 'ALL';
+
+export interface StatsQuery {
+  gateway: string;
+  timeRange: TimeRange;
+  /** Epoch ms; ranges other than ALL cover `at >= now - range` (no upper bound). */
+  now: number;
+  /** null/undefined = all keys (admin). */
+  keyId?: string | null;
+}
+
+export interface ModelStats {
+  model: string;
+  requests: number;
+  totalTokens: number;
+  costUsd: number;
+  avgLatencyMs: number | null;
+  errorRate: number;
+}
+
+export interface SeriesPoint {
+  /** Epoch ms, a multiple of bucketSeconds * 1000 (buckets are aligned to the UTC epoch). */
+  bucketStart: number;
+  requests: number;
+  totalTokens: number;
+  costUsd: number;
+  errors: number;
+}
+
+export interface GatewayStatsResult {
+  totalRequests: number;
+  totalTokens: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalCostUsd: number;
+  uniqueModels: number;
+  uniqueKeys: number;
+  avgTokensPerSecond: number | null;
+  avgLatencyMs: number | null;
+  errorRate: number;
+  cancelledRequests: number;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  ttftP50Ms: number | null;
+  ttftP95Ms: number | null;
+  /** Sorted by requests descending, then model ascending. */
+  byModel: ModelStats[];
+  /** Non-empty buckets only, ascending. */
+  series: SeriesPoint[];
+  bucketSeconds: number;
+}
+
+export interface GatewayStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Versioned migrations (schema_migrations table), idempotent; openStore runs it. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Name unique (revoked keys included) → throws a StoreError with code 'KEY_NAME_TAKEN'. */
+  createKey(key: NewKey): Promise<KeyRecord>;
+  /** Revoked keys are returned too (check revokedAt). */
+  findKeyByHash(hash: string): Promise<KeyRecord | null>;
+  findKeyByName(name: string): Promise<KeyRecord | null>;
+  /** Oldest first. */
+  listKeys(): Promise<KeyRecord[]>;
+  /** false when no such (unrevoked) key. */
+  revokeKey(name: string, at: number): Promise<boolean>;
+  /** last_used_at = max(last_used_at, at). */
+  touchKey(id: string, at: number): Promise<void>;
+  /**
+   * Atomic: succeeds iff budget is null or spend + reserved + amount <= budget (+ BUDGET_EPSILON_USD, see
+   * stats-shared.ts); then reserved += amount. Safe across processes (one conditional UPDATE). Unknown key → false.
+   */
+  reserveBudget(keyId: string, amountUsd: number): Promise<boolean>;
+  /** Atomic: reserved -= reservedUsd (never below 0), spend += actualUsd. */
+  settleBudget(keyId: string, reservedUsd: number, actualUsd: number): Promise<void>;
+  /** One transaction; rows whose `id` already exists are ignored (never written twice). Maintains the rollups too. */
+  insertActivity(rows: ActivityEntry[]): Promise<void>;
+  stats(query: StatsQuery): Promise<GatewayStatsResult>;
+  /** Raw rows, newest first, for tests and an admin view. */
+  listActivity(filter: { keyId?: string | null; limit: number }): Promise<ActivityEntry[]>;
+  /** Spend from the log (sum of cost_usd over the key's rows, all gateways) — lets tests check spend against rows. */
+  spendFromLog(keyId: string): Promise<number>;
+}
+
+export type StoreErrorCode = 'KEY_NAME_TAKEN' | 'BAD_DATABASE_URL';
+
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreError';
+    this.code = code;
+  }
+}
+
+export const keyNameTaken = (name: string, cause?: unknown): StoreError =>
+  new StoreError('KEY_NAME_TAKEN', `An API key named "${name}" already exists`, { cause });
