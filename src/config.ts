@@ -14,6 +14,8 @@ export interface GatewayConfig {
   streamIdleTimeoutMs: number;
   /** Retries of a failed Together call before its first byte (429, 5xx, connection errors). */
   upstreamMaxRetries: number;
+  /** On shutdown, how long in-flight calls and streams may take to finish before they are ended. */
+  drainTimeoutMs: number;
   /** Largest `content` of one chat message, in characters. */
   maxMessageChars: number;
   /** Largest number of messages in one chat request. */
@@ -57,6 +59,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     upstreamTimeoutMs: intFrom(env, 'UPSTREAM_TIMEOUT_MS', 60_000, 1),
     streamIdleTimeoutMs: intFrom(env, 'STREAM_IDLE_TIMEOUT_MS', 30_000, 1),
     upstreamMaxRetries: intFrom(env, 'UPSTREAM_MAX_RETRIES', 2),
+    drainTimeoutMs: intFrom(env, 'DRAIN_TIMEOUT_MS', 10_000),
     maxMessageChars: intFrom(env, 'MAX_MESSAGE_CHARS', 200_000, 1),
     maxMessages: intFrom(env, 'MAX_MESSAGES', 500, 1),
     logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),

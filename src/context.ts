@@ -1,4 +1,5 @@
 import type DataLoader from 'dataloader';
+import type { RequestAuth } from './auth/request-auth.ts';
 import type { CatalogModel } from './domain.ts';
 import type { Services } from './services.ts';
 
@@ -6,8 +7,8 @@ import type { Services } from './services.ts';
 export interface GatewayContext {
   requestId: string;
   services: Services;
-  /** The caller's gateway key id, when authenticated (null for public catalog reads). */
-  keyId: string | null;
+  /** The caller's gateway key, looked up on first use (chat operations, stats, `me`). */
+  auth: RequestAuth;
   /** Models by `gateway\u0000id`; one catalog read per batch. */
   modelLoader: DataLoader<string, CatalogModel | null>;
   /** Aborted when the client goes away (HTTP connection closed). */

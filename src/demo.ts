@@ -13,11 +13,13 @@ const config = configFromEnv({
   ...process.env,
   TOGETHER_API_KEY: 'demo-simulator-key',
   TOGETHER_BASE_URL: simulatorUrl,
-  DATABASE_URL: process.env.DATABASE_URL ?? 'file:./data/demo.db',
+  // In memory unless asked otherwise: every demo starts clean and prints a fresh key.
+  DATABASE_URL: process.env.DATABASE_URL ?? ':memory:',
 });
 const logger = createLogger(config.logLevel);
 const gateway = await createGateway({ config, logger });
 const url = await gateway.listen();
+const { key } = await gateway.services.keys.create({ name: `demo-${Date.now()}`, isAdmin: true });
 
 process.stdout.write(
   [
@@ -25,6 +27,7 @@ process.stdout.write(
     'Together GraphQL gateway — demo (answers come from the bundled Together simulator)',
     `  Playground:   ${url}/graphql`,
     `  GraphQL:      POST ${url}/graphql    ws: ${url.replace(/^http/, 'ws')}/graphql`,
+    `  Gateway key:  ${key}   (admin; send it as  Authorization: Bearer <key>)`,
     `  Simulator:    ${simulatorUrl}`,
     '  Press Ctrl+C to stop.',
     '',

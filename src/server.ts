@@ -2,17 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request } from 'express';
 import type { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { RequestAuth } from './auth/request-auth.ts';
 import { createModelLoader } from './catalog/loaders.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
+import { HttpRequestTracker } from './http-drain.ts';
 import { type Logger, createLogger } from './logger.ts';
 import { playgroundHtml } from './playground/page.ts';
 import { buildSchema } from './schema.ts';
@@ -43,7 +44,7 @@ const requestIdOf = (req: Request): string => {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const services = createServices(config, logger, options.overrides);
+  const services = await createServices(config, logger, options.overrides);
   const schema = buildSchema();
   const app = express();
   app.disable('x-powered-by');
@@ -54,10 +55,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string> }>(
     {
       schema,
+      // Refuse new websocket sessions while draining (4403); live ones finish their streams.
+      onConnect: () => !draining,
       context: (ctx, id): GatewayContext => {
         const requestId = randomUUID();
         (ctx.extra.requestIds ??= new Map()).set(id, requestId);
-        return { requestId, services, keyId: null, modelLoader: createModelLoader(services.gateways), signal: new AbortController().signal };
+        const auth = new RequestAuth(services.keys, ctx.connectionParams?.authorization);
+        return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: new AbortController().signal };
       },
       onNext: (ctx, id, _payload, _args, result) =>
         result.errors
@@ -76,8 +80,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, logger, (formatted.extensions?.requestId as string) ?? undefined),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
       // Our own offline playground replaces Apollo's landing page, which loads from a CDN.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -85,6 +87,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await apollo.start();
 
   let ready = false;
+  let draining = false;
+  const requests = new HttpRequestTracker();
+  app.use(requests.middleware);
+  // While draining, the listener stays open (closing it would also drop live websockets): new work is refused.
+  app.use((req, res, next) => {
+    if (!draining || req.path === '/healthz') return next();
+    res.setHeader('connection', 'close');
+    res.setHeader('retry-after', '1');
+    res.status(503).json({ error: { message: 'The gateway is shutting down; retry on another instance', type: 'unavailable', code: 'UPSTREAM_UNAVAILABLE' } });
+  });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => void res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' }));
   if (config.playground) {
@@ -108,7 +120,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         res.on('close', () => {
           if (!res.writableFinished) controller.abort();
         });
-        return { requestId, services, keyId: null, modelLoader: createModelLoader(services.gateways), signal: controller.signal };
+        const auth = new RequestAuth(services.keys, req.headers.authorization);
+        return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: controller.signal };
       },
     }),
   );
@@ -133,9 +146,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         ready = false;
+        draining = true;
+        // 1. In-flight HTTP calls and live streams share one deadline; streams still running then end with a
+        //    "shutting down" error (their rows say so), and the websockets close.
+        await Promise.all([
+          requests.waitIdle(config.drainTimeoutMs),
+          services.streams
+            .drain(config.drainTimeoutMs)
+            // A stream counts as ended when its iterator does, a tick before graphql-ws sends its last
+            // `complete`/`error` frame: leave room for those frames before the close frame.
+            .then(() => new Promise((resolve) => setTimeout(resolve, 100)))
+            .then(() => wsCleanup.dispose()),
+        ]);
+        // 2. Stop listening and drop whatever connection is left.
+        if (httpServer.listening) {
+          const serverClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+          httpServer.closeAllConnections();
+          await Promise.race([serverClosed, new Promise((resolve) => setTimeout(resolve, 1000))]);
+        }
         await apollo.stop();
-        if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        await services.cache.close();
+        // 3. Every finished call has recorded its row: write them all, then close the store.
+        await services.close();
       })();
       return closing;
     },

@@ -1,31 +1,47 @@
 import type { Logger } from 'pino';
+import { Admission } from './auth/admission.ts';
+import { KeyService } from './auth/keys.ts';
+import { BudgetGuard, RpmLimiter } from './auth/limits.ts';
 import { type TtlCache, createCache } from './cache/index.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { GatewayRegistry } from './catalog/registry.ts';
+import { InflightStreams } from './chat/inflight.ts';
 import { ChatService } from './chat/service.ts';
 import type { GatewayConfig } from './config.ts';
 import type { ChatProvider } from './domain.ts';
 import { TogetherProvider } from './providers/together/client.ts';
-import { type ActivityRecorder, discardActivity } from './usage/activity.ts';
+import { openStore } from './store/index.ts';
+import type { GatewayStore } from './store/types.ts';
+import type { ActivityRecorder } from './usage/activity.ts';
+import { BatchingRecorder } from './usage/recorder.ts';
 
 /** The long-lived domain services one gateway process shares across requests. */
 export interface Services {
   config: GatewayConfig;
   logger: Logger;
   cache: TtlCache;
+  store: GatewayStore;
+  keys: KeyService;
   gateways: GatewayRegistry;
   chat: ChatService;
-  recorder: ActivityRecorder;
+  recorder: BatchingRecorder;
+  /** Streams in progress, drained on shutdown. */
+  streams: InflightStreams;
+  /** Flushes the activity log and closes the store and cache. */
+  close(): Promise<void>;
 }
 
 export interface ServiceOverrides {
   /** Replaces the Together provider (a fake data source for tests of other faces). */
   providers?: ChatProvider[];
-  recorder?: ActivityRecorder;
+  /** Also receives every activity row (after the store's recorder), e.g. to observe rows in tests. */
+  observer?: ActivityRecorder;
   cache?: TtlCache;
+  store?: GatewayStore;
 }
 
-export function createServices(config: GatewayConfig, logger: Logger, overrides: ServiceOverrides = {}): Services {
+export async function createServices(config: GatewayConfig, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
+  const store = overrides.store ?? (await openStore(config.databaseUrl));
   const cache = overrides.cache ?? createCache();
   const providers = overrides.providers ?? [
     new TogetherProvider({
@@ -40,7 +56,27 @@ export function createServices(config: GatewayConfig, logger: Logger, overrides:
   const gateways = new GatewayRegistry(
     providers.map((provider) => ({ provider, catalog: new Catalog(provider, cache, config.catalogTtlSeconds * 1000, logger) })),
   );
-  const recorder = overrides.recorder ?? discardActivity;
-  const chat = new ChatService(gateways, recorder, { maxMessages: config.maxMessages, maxMessageChars: config.maxMessageChars }, logger);
-  return { config, logger, cache, gateways, chat, recorder };
+  const recorder = new BatchingRecorder(store, logger);
+  const observer = overrides.observer;
+  const sink: ActivityRecorder = observer
+    ? { record: (entry) => (recorder.record(entry), observer.record(entry)) }
+    : recorder;
+  const keys = new KeyService(store, config.gatewayAdminKey);
+  const admission = new Admission(new RpmLimiter(), new BudgetGuard(store));
+  const chat = new ChatService(gateways, sink, { maxMessages: config.maxMessages, maxMessageChars: config.maxMessageChars }, logger, admission);
+  return {
+    config,
+    logger,
+    cache,
+    store,
+    keys,
+    gateways,
+    chat,
+    recorder,
+    streams: new InflightStreams(),
+    async close() {
+      await recorder.close();
+      await Promise.allSettled([store.close(), cache.close()]);
+    },
+  };
 }

@@ -3,6 +3,8 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { CatalogModel as CatalogModelMapper, ModelPricing as ModelPricingMapper } from '../domain.ts';
 import type { ChatResult as ChatResultMapper, ChatStreamEvent as ChatStreamEventMapper } from '../chat/service.ts';
+import type { GatewayStatsView as GatewayStatsViewMapper, GatewayKeyView as GatewayKeyViewMapper } from '../usage/stats.ts';
+import type { SeriesPoint as SeriesPointMapper } from '../store/types.ts';
 import type { GatewayContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -94,6 +96,58 @@ export type FinishReason =
   | 'STOP'
   | 'TOOL_CALLS';
 
+export type GatewayKey = {
+  __typename?: 'GatewayKey';
+  /** Spending cap in USD; null when unlimited. */
+  budgetUsd?: Maybe<Scalars['Float']['output']>;
+  createdAt?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  isAdmin: Scalars['Boolean']['output'];
+  lastUsedAt?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  /** The first characters of the key, to tell keys apart. The key itself is never shown again. */
+  prefix: Scalars['String']['output'];
+  /** budgetUsd − spend − reservations of calls in flight; null when unlimited. */
+  remainingBudgetUsd?: Maybe<Scalars['Float']['output']>;
+  /** Requests per minute allowed; null when unlimited. */
+  rpm?: Maybe<Scalars['Int']['output']>;
+  /** USD spent so far (settled calls). */
+  spendUsd: Scalars['Float']['output'];
+};
+
+export type GatewayStats = {
+  __typename?: 'GatewayStats';
+  avgLatencyMs?: Maybe<Scalars['Float']['output']>;
+  /** Mean completion tokens per second over calls that produced tokens. */
+  avgTokensPerSecond?: Maybe<Scalars['Float']['output']>;
+  bucketSeconds: Scalars['Int']['output'];
+  /** Per model, most used first. */
+  byModel: Array<ModelUsage>;
+  /** Calls whose client went away before the answer ended. */
+  cancelledRequests: Scalars['Int']['output'];
+  completionTokens: Scalars['Float']['output'];
+  /** Failed calls / all calls (cancelled calls are not failures). */
+  errorRate: Scalars['Float']['output'];
+  gateway: Scalars['String']['output'];
+  /** Latency percentiles from a log-scale histogram (within about 5 % of the exact value). */
+  latencyP50Ms?: Maybe<Scalars['Float']['output']>;
+  latencyP95Ms?: Maybe<Scalars['Float']['output']>;
+  promptTokens: Scalars['Float']['output'];
+  scope: StatsScope;
+  /** Buckets of `bucketSeconds` for charts (1 min for LAST_1H, 1 h for LAST_24H, 6 h for LAST_7D, 1 day otherwise); empty buckets are left out. */
+  series: Array<StatsBucket>;
+  timeRange: TimeRange;
+  /** USD, full precision (never rounded). */
+  totalCostUsd: Scalars['Float']['output'];
+  totalRequests: Scalars['Int']['output'];
+  totalTokens: Scalars['Float']['output'];
+  /** Time to first token of streamed calls. */
+  ttftP50Ms?: Maybe<Scalars['Float']['output']>;
+  ttftP95Ms?: Maybe<Scalars['Float']['output']>;
+  uniqueKeys: Scalars['Int']['output'];
+  uniqueModels: Scalars['Int']['output'];
+};
+
 export type Model = {
   __typename?: 'Model';
   /** Tokens of context; null when Together gives none or 0 (never a made-up number). */
@@ -145,6 +199,16 @@ export type ModelType =
   | 'TRANSCRIBE'
   | 'VIDEO';
 
+export type ModelUsage = {
+  __typename?: 'ModelUsage';
+  avgLatencyMs?: Maybe<Scalars['Float']['output']>;
+  costUsd: Scalars['Float']['output'];
+  errorRate: Scalars['Float']['output'];
+  model: Scalars['String']['output'];
+  requests: Scalars['Int']['output'];
+  totalTokens: Scalars['Float']['output'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** One chat completion. Needs `Authorization: Bearer <gateway key>`. */
@@ -158,10 +222,23 @@ export type MutationChatCompletionArgs = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Usage through one gateway over a time range. Needs a gateway key: admin keys see every key's usage, other
+   * keys only their own. Counts include the caller's calls up to the moment of the query.
+   */
+  gatewayStats: GatewayStats;
+  /** The calling gateway key: its limits and spend. Needs a gateway key. */
+  me: GatewayKey;
   /** One model by its id (ids contain `/`, e.g. `meta-llama/Llama-3.3-70B-Instruct-Turbo`). Null for an unknown id. */
   model?: Maybe<Model>;
   /** Models of one gateway's catalog, optionally filtered. Public: no key needed. */
   models: Array<Model>;
+};
+
+
+export type QueryGatewayStatsArgs = {
+  gateway?: InputMaybe<Scalars['String']['input']>;
+  timeRange?: InputMaybe<TimeRange>;
 };
 
 
@@ -177,6 +254,22 @@ export type QueryModelsArgs = {
   type?: InputMaybe<ModelType>;
 };
 
+export type StatsBucket = {
+  __typename?: 'StatsBucket';
+  costUsd: Scalars['Float']['output'];
+  errors: Scalars['Int']['output'];
+  requests: Scalars['Int']['output'];
+  /** Start of the bucket, ISO-8601 UTC. */
+  start: Scalars['String']['output'];
+  totalTokens: Scalars['Float']['output'];
+};
+
+export type StatsScope =
+  /** Every key's usage (admin keys). */
+  | 'ALL_KEYS'
+  /** Only the calling key's usage. */
+  | 'OWN_KEY';
+
 export type Subscription = {
   __typename?: 'Subscription';
   /** A chat completion streamed token by token over graphql-ws. The last event has `done: true`, usage and cost. */
@@ -187,6 +280,13 @@ export type Subscription = {
 export type SubscriptionChatStreamArgs = {
   input: ChatCompletionInput;
 };
+
+export type TimeRange =
+  | 'ALL'
+  | 'LAST_1H'
+  | 'LAST_7D'
+  | 'LAST_24H'
+  | 'LAST_30D';
 
 export type Usage = {
   __typename?: 'Usage';
@@ -307,12 +407,18 @@ export type ResolversTypes = ResolversObject<{
   ChatStreamEvent: ResolverTypeWrapper<ChatStreamEventMapper>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   FinishReason: FinishReason;
+  GatewayKey: ResolverTypeWrapper<GatewayKeyViewMapper>;
+  GatewayStats: ResolverTypeWrapper<GatewayStatsViewMapper>;
   Model: ResolverTypeWrapper<CatalogModelMapper>;
   ModelPricing: ResolverTypeWrapper<ModelPricingMapper>;
   ModelType: ModelType;
+  ModelUsage: ResolverTypeWrapper<ModelUsage>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  StatsBucket: ResolverTypeWrapper<SeriesPointMapper>;
+  StatsScope: StatsScope;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  TimeRange: TimeRange;
   Usage: ResolverTypeWrapper<Usage>;
 }>;
 
@@ -327,10 +433,14 @@ export type ResolversParentTypes = ResolversObject<{
   ChatMessageInput: ChatMessageInput;
   ChatStreamEvent: ChatStreamEventMapper;
   Boolean: Scalars['Boolean']['output'];
+  GatewayKey: GatewayKeyViewMapper;
+  GatewayStats: GatewayStatsViewMapper;
   Model: CatalogModelMapper;
   ModelPricing: ModelPricingMapper;
+  ModelUsage: ModelUsage;
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
+  StatsBucket: SeriesPointMapper;
   Subscription: Record<PropertyKey, never>;
   Usage: Usage;
 }>;
@@ -356,6 +466,43 @@ export type ChatStreamEventResolvers<ContextType = GatewayContext, ParentType ex
   usage?: Resolver<Maybe<ResolversTypes['Usage']>, ParentType, ContextType>;
 }>;
 
+export type GatewayKeyResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['GatewayKey'] = ResolversParentTypes['GatewayKey']> = ResolversObject<{
+  budgetUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  createdAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  isAdmin?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  remainingBudgetUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  rpm?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  spendUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type GatewayStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['GatewayStats'] = ResolversParentTypes['GatewayStats']> = ResolversObject<{
+  avgLatencyMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  avgTokensPerSecond?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  bucketSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  byModel?: Resolver<Array<ResolversTypes['ModelUsage']>, ParentType, ContextType>;
+  cancelledRequests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  errorRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  gateway?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  latencyP50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  latencyP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['StatsScope'], ParentType, ContextType>;
+  series?: Resolver<Array<ResolversTypes['StatsBucket']>, ParentType, ContextType>;
+  timeRange?: Resolver<ResolversTypes['TimeRange'], ParentType, ContextType>;
+  totalCostUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  totalRequests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  ttftP50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  ttftP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  uniqueKeys?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  uniqueModels?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type ModelResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model'], FederationReferenceType extends FederationReferenceTypes['Model'] = FederationReferenceTypes['Model']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Model']> | FederationReferenceType, FederationReferenceType, ContextType>;
   contextLength?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
@@ -379,13 +526,32 @@ export type ModelPricingResolvers<ContextType = GatewayContext, ParentType exten
   outputPerToken?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
+export type ModelUsageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ModelUsage'] = ResolversParentTypes['ModelUsage']> = ResolversObject<{
+  avgLatencyMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  errorRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   chatCompletion?: Resolver<ResolversTypes['ChatCompletion'], ParentType, ContextType, RequireFields<MutationChatCompletionArgs, 'input'>>;
 }>;
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  gatewayStats?: Resolver<ResolversTypes['GatewayStats'], ParentType, ContextType, RequireFields<QueryGatewayStatsArgs, 'gateway' | 'timeRange'>>;
+  me?: Resolver<ResolversTypes['GatewayKey'], ParentType, ContextType>;
   model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<QueryModelArgs, 'gateway' | 'id'>>;
   models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<QueryModelsArgs, 'gateway'>>;
+}>;
+
+export type StatsBucketResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['StatsBucket'] = ResolversParentTypes['StatsBucket']> = ResolversObject<{
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  errors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  totalTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
@@ -404,10 +570,14 @@ export type UsageResolvers<ContextType = GatewayContext, ParentType extends Reso
 export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   ChatCompletion?: ChatCompletionResolvers<ContextType>;
   ChatStreamEvent?: ChatStreamEventResolvers<ContextType>;
+  GatewayKey?: GatewayKeyResolvers<ContextType>;
+  GatewayStats?: GatewayStatsResolvers<ContextType>;
   Model?: ModelResolvers<ContextType>;
   ModelPricing?: ModelPricingResolvers<ContextType>;
+  ModelUsage?: ModelUsageResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  StatsBucket?: StatsBucketResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   Usage?: UsageResolvers<ContextType>;
 }>;

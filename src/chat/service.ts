@@ -4,12 +4,17 @@ import type { CatalogModel, ChatRequest, FinishReason, ProviderStreamChunk, Usag
 import { CancelledError, GatewayError, findGatewayError, type ErrorCode } from '../errors.ts';
 import type { Gateway, GatewayRegistry } from '../catalog/registry.ts';
 import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
+import type { Admission } from '../auth/admission.ts';
+import type { AuthenticatedKey } from '../auth/keys.ts';
+import type { BudgetTicket } from '../auth/limits.ts';
 import { computeCostUsd } from './cost.ts';
 import { type ChatInput, type ChatLimits, validateChatInput } from './validate.ts';
 
 export interface ChatCaller {
   requestId: string;
   keyId: string | null;
+  /** The authenticated gateway key; admission (rpm, budget) needs it. */
+  key?: AuthenticatedKey | null;
 }
 
 export interface ChatResult {
@@ -62,7 +67,13 @@ export class ChatService {
     private readonly recorder: ActivityRecorder,
     private readonly limits: ChatLimits,
     private readonly logger: Logger,
+    /** Null only in tests of the chat path alone; the server always passes one. */
+    private readonly admission: Admission | null = null,
   ) {}
+
+  private admit(caller: ChatCaller, route: Route): Promise<BudgetTicket | null> {
+    return this.admission ? this.admission.admit(caller.key ?? null, route.request, route.model) : Promise.resolve(null);
+  }
 
   /** Validation and routing: everything that can fail before Together is called. */
   async route(input: ChatInput): Promise<Route> {
@@ -98,8 +109,10 @@ export class ChatService {
     const started = performance.now();
     const at = Date.now();
     let route: Route | undefined;
+    let ticket: BudgetTicket | null = null;
     try {
       route = await this.route(input);
+      ticket = await this.admit(caller, route);
       const answer = await route.gateway.provider.complete(route.request, signal);
       const usageEstimated = answer.usage === null;
       const usage = answer.usage ?? this.estimateUsage(route.request, estimateTokens(answer.content.length));
@@ -116,10 +129,10 @@ export class ChatService {
         costUsd: computeCostUsd(usage, route.model?.pricing ?? null),
         latencyMs,
       };
-      this.record(caller, at, route, input, { stream: false, usage, usageEstimated, costUsd: result.costUsd, latencyMs, ttftMs: null, finishReason: result.finishReason });
+      this.record(caller, at, route, input, { stream: false, usage, usageEstimated, costUsd: result.costUsd, latencyMs, ttftMs: null, finishReason: result.finishReason }, undefined, ticket);
       return result;
     } catch (err) {
-      this.recordFailure(caller, at, route, input, false, started, err, null);
+      this.recordFailure(caller, at, route, input, false, started, err, null, ticket);
       throw err;
     }
   }
@@ -131,16 +144,18 @@ export class ChatService {
   async stream(input: ChatInput, caller: ChatCaller, signal: AbortSignal): Promise<AsyncGenerator<ChatStreamEvent>> {
     const started = performance.now();
     const at = Date.now();
-    let route: Route;
+    let route: Route | undefined;
+    let ticket: BudgetTicket | null = null;
     let upstream: AsyncIterable<ProviderStreamChunk>;
     try {
       route = await this.route(input);
+      ticket = await this.admit(caller, route);
       upstream = await route.gateway.provider.stream(route.request, signal);
     } catch (err) {
-      this.recordFailure(caller, at, undefined, input, true, started, err, null);
+      this.recordFailure(caller, at, route, input, true, started, err, null, ticket);
       throw err;
     }
-    return this.relay(route, upstream, caller, input, at, started);
+    return this.relay(route, upstream, caller, input, at, started, ticket);
   }
 
   private async *relay(
@@ -150,6 +165,7 @@ export class ChatService {
     input: ChatInput,
     at: number,
     started: number,
+    ticket: BudgetTicket | null,
   ): AsyncGenerator<ChatStreamEvent> {
     let id = '';
     let model = route.request.model;
@@ -177,17 +193,17 @@ export class ChatService {
       const costUsd = computeCostUsd(finalUsage, route.model?.pricing ?? null);
       const latencyMs = performance.now() - started;
       recorded = true;
-      this.record(caller, at, route, input, { stream: true, usage: finalUsage, usageEstimated, costUsd, latencyMs, ttftMs, finishReason });
+      this.record(caller, at, route, input, { stream: true, usage: finalUsage, usageEstimated, costUsd, latencyMs, ttftMs, finishReason }, undefined, ticket);
       yield { delta: '', reasoningDelta: '', finishReason, usage: finalUsage, usageEstimated, costUsd, done: true, id, model };
     } catch (err) {
       if (!recorded) {
         recorded = true;
-        this.recordFailure(caller, at, route, input, true, started, err, { completionTokens: contentChunks, ttftMs });
+        this.recordFailure(caller, at, route, input, true, started, err, { completionTokens: contentChunks, ttftMs }, ticket);
       }
       throw err;
     } finally {
       // The consumer stopped early (unsubscribe, disconnect): its tokens so far are still billed by Together.
-      if (!recorded) this.recordFailure(caller, at, route, input, true, started, new CancelledError(), { completionTokens: contentChunks, ttftMs });
+      if (!recorded) this.recordFailure(caller, at, route, input, true, started, new CancelledError(), { completionTokens: contentChunks, ttftMs }, ticket);
     }
   }
 
@@ -204,6 +220,7 @@ export class ChatService {
     input: ChatInput,
     outcome: { stream: boolean; usage: Usage; usageEstimated: boolean; costUsd: number | null; latencyMs: number; ttftMs: number | null; finishReason: FinishReason | null },
     failure?: { errorCode: ErrorCode | null; cancelled: boolean },
+    ticket?: BudgetTicket | null,
   ): void {
     const { usage } = outcome;
     const generationMs = outcome.latencyMs - (outcome.ttftMs ?? 0);
@@ -235,6 +252,7 @@ export class ChatService {
     } catch (err) {
       this.logger.error({ err, requestId: caller.requestId }, 'activity recorder failed');
     }
+    ticket?.settle(entry.costUsd).catch((err: unknown) => this.logger.error({ err, requestId: caller.requestId }, 'budget settlement failed'));
   }
 
   private recordFailure(
@@ -246,6 +264,7 @@ export class ChatService {
     started: number,
     err: unknown,
     partial: { completionTokens: number; ttftMs: number | null } | null,
+    ticket: BudgetTicket | null = null,
   ): void {
     const cancelled = err instanceof CancelledError;
     const gateway = route?.gateway ?? this.gateways.all().find((g) => g.provider.name === (input.provider ?? '').toLowerCase()) ?? this.gateways.all()[0];
@@ -260,6 +279,6 @@ export class ChatService {
       latencyMs: performance.now() - started,
       ttftMs: partial?.ttftMs ?? null,
       finishReason: cancelled ? 'CANCELLED' : 'ERROR',
-    }, { errorCode: cancelled ? null : errorCodeOf(err), cancelled });
+    }, { errorCode: cancelled ? null : errorCodeOf(err), cancelled }, ticket);
   }
 }

@@ -1,6 +1,8 @@
 import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
 
 export const Mutation: MutationResolvers = {
-  chatCompletion: (_parent, { input }, ctx) =>
-    ctx.services.chat.complete(input, { requestId: ctx.requestId, keyId: ctx.keyId }, ctx.signal),
+  chatCompletion: async (_parent, { input }, ctx) => {
+    const key = await ctx.auth.require();
+    return ctx.services.chat.complete(input, { requestId: ctx.requestId, keyId: key.id, key }, ctx.signal);
+  },
 };

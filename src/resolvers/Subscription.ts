@@ -5,16 +5,27 @@ import type { ChatStreamEvent } from '../chat/service.ts';
  * Wraps a stream so that `return()` (unsubscribe, socket closed) aborts the upstream call at once. A plain
  * async generator would queue `return()` behind a pending `next()`, which waits on Together indefinitely.
  */
-function abortOnReturn<T>(source: AsyncGenerator<T>, controller: AbortController): AsyncGenerator<T> {
+function abortOnReturn<T>(source: AsyncGenerator<T>, controller: AbortController, onEnd: () => void): AsyncGenerator<T> {
+  const settle = <R extends IteratorResult<T>>(result: Promise<R>): Promise<R> =>
+    result.then(
+      (r) => {
+        if (r.done) onEnd();
+        return r;
+      },
+      (err: unknown) => {
+        onEnd();
+        throw err;
+      },
+    );
   const iterator: AsyncGenerator<T> = {
-    next: () => source.next(),
+    next: () => settle(source.next()),
     return: (value?: unknown) => {
       controller.abort();
-      return source.return(value as T);
+      return settle(source.return(value as T));
     },
     throw: (err?: unknown) => {
       controller.abort();
-      return source.throw(err);
+      return settle(source.throw(err));
     },
     [Symbol.asyncIterator]: () => iterator,
   } as AsyncGenerator<T>;
@@ -24,11 +35,16 @@ function abortOnReturn<T>(source: AsyncGenerator<T>, controller: AbortController
 export const Subscription: SubscriptionResolvers = {
   chatStream: {
     subscribe: async (_parent, { input }, ctx) => {
+      const key = await ctx.auth.require();
       const controller = new AbortController();
-      const onOuterAbort = (): void => controller.abort(ctx.signal.reason);
-      ctx.signal.addEventListener('abort', onOuterAbort, { once: true });
-      const events = await ctx.services.chat.stream(input, { requestId: ctx.requestId, keyId: ctx.keyId }, controller.signal);
-      return abortOnReturn(events, controller) as AsyncGenerator<never>;
+      const untrack = ctx.services.streams.track(controller);
+      try {
+        const events = await ctx.services.chat.stream(input, { requestId: ctx.requestId, keyId: key.id, key }, controller.signal);
+        return abortOnReturn(events, controller, untrack) as AsyncGenerator<never>;
+      } catch (err) {
+        untrack();
+        throw err;
+      }
     },
     resolve: (event: ChatStreamEvent) => event,
   },

@@ -80,7 +80,7 @@ describe('chatStream', () => {
     stack.sim.addFault({ route: 'chat', stallAfterChunks: 1 });
     const socket = new WebSocket(stack.wsUrl, 'graphql-transport-ws');
     await new Promise((r) => socket.once('open', r));
-    socket.send(JSON.stringify({ type: 'connection_init' }));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: stack.auth() }));
     await new Promise((r) => socket.once('message', r));
     socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: CHAT_STREAM, variables: input(prompt) } }));
     await stack.sim.waitFor((s) => s.openStreams === 1);

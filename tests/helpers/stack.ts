@@ -15,9 +15,16 @@ export interface GraphQLResponse<T = any> {
 
 export interface Stack {
   sim: TogetherSimulator;
+  /** A regular gateway key (sent by default by gql() and wsClient()). */
+  key: string;
+  keyId: string;
+  /** An admin gateway key. */
+  adminKey: string;
+  auth(key?: string): Record<string, string>;
   gateway: Gateway;
   url: string;
   wsUrl: string;
+  /** POST /graphql with the regular key unless `headers.authorization` is given ('' sends none). */
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   wsClient(connectionParams?: Record<string, unknown>): Client;
   close(): Promise<void>;
@@ -53,20 +60,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const url = await gateway.listen(0, '127.0.0.1');
   const wsUrl = `${url.replace(/^http/, 'ws')}/graphql`;
   const clients: Client[] = [];
+  const user = await gateway.services.keys.create({ name: 'test-user' });
+  const admin = await gateway.services.keys.create({ name: 'test-admin', isAdmin: true });
+  const authHeaders = (key = user.key): Record<string, string> => ({ authorization: `Bearer ${key}` });
   return {
     sim,
     gateway,
     url,
     wsUrl,
+    key: user.key,
+    keyId: user.record.id,
+    adminKey: admin.key,
+    auth: authHeaders,
     async gql(query, variables, headers = {}) {
+      const merged: Record<string, string> = { 'content-type': 'application/json', ...authHeaders(), ...headers };
+      if (merged.authorization === '') delete merged.authorization;
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: merged,
         body: JSON.stringify({ query, variables }),
       });
       return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse['body'] };
     },
-    wsClient(connectionParams) {
+    wsClient(connectionParams = authHeaders()) {
       const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
       clients.push(client);
       return client;

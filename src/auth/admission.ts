@@ -1,0 +1,32 @@
+import type { CatalogModel, ChatRequest } from '../domain.ts';
+import { GatewayError } from '../errors.ts';
+import { computeCostUsd } from '../chat/cost.ts';
+import type { AuthenticatedKey } from './keys.ts';
+import { type BudgetGuard, type BudgetTicket, type RequestLimiter } from './limits.ts';
+
+/** Completion tokens assumed for the budget reservation when the caller sets no maxTokens. */
+export const DEFAULT_RESERVED_COMPLETION_TOKENS = 1024;
+
+/**
+ * The gate every chat call passes before Together is called: the key's requests-per-minute, then a budget
+ * reservation of the call's worst-case cost (prompt estimate + maxTokens at the model's prices).
+ */
+export class Admission {
+  constructor(
+    private readonly limiter: RequestLimiter,
+    private readonly budget: BudgetGuard,
+  ) {}
+
+  async admit(key: AuthenticatedKey | null, request: ChatRequest, model: CatalogModel | null): Promise<BudgetTicket | null> {
+    if (!key) throw new GatewayError('UNAUTHENTICATED', 'Missing gateway key: send Authorization: Bearer <key>');
+    await this.limiter.hit(key);
+    if (key.budgetUsd === null) return null;
+    const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0);
+    // ~3 characters a token errs high for English, so the reservation covers the prompt.
+    const estimate = computeCostUsd(
+      { promptTokens: Math.ceil(promptChars / 3), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 },
+      model?.pricing ?? null,
+    );
+    return this.budget.reserve(key, estimate ?? 0);
+  }
+}

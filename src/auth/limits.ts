@@ -1,0 +1,74 @@
+import { RateLimiterMemory, type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { GatewayError } from '../errors.ts';
+import type { GatewayStore } from '../store/types.ts';
+import type { AuthenticatedKey } from './keys.ts';
+
+/** Requests-per-minute per key. In process today; a Redis-backed limiter (same library) shares it across replicas. */
+export interface RequestLimiter {
+  /** Counts one request; throws RATE_LIMITED with retryAfterSeconds when the key's minute is used up. */
+  hit(key: AuthenticatedKey): Promise<void>;
+}
+
+export type LimiterFactory = (rpm: number) => RateLimiterAbstract;
+
+export const memoryLimiterFactory: LimiterFactory = (rpm) => new RateLimiterMemory({ points: rpm, duration: 60, keyPrefix: `rpm${rpm}` });
+
+export class RpmLimiter implements RequestLimiter {
+  private readonly byRpm = new Map<number, RateLimiterAbstract>();
+
+  constructor(private readonly factory: LimiterFactory = memoryLimiterFactory) {}
+
+  async hit(key: AuthenticatedKey): Promise<void> {
+    if (!key.rpm) return;
+    let limiter = this.byRpm.get(key.rpm);
+    if (!limiter) {
+      limiter = this.factory(key.rpm);
+      this.byRpm.set(key.rpm, limiter);
+    }
+    try {
+      await limiter.consume(key.id);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        throw new GatewayError('RATE_LIMITED', `Gateway key "${key.name}" is limited to ${key.rpm} requests per minute`, { retryAfterSeconds });
+      }
+      throw rejection;
+    }
+  }
+}
+
+/** A spending reservation held for one call; settle it exactly once with the real cost. */
+export interface BudgetTicket {
+  settle(actualUsd: number | null): Promise<void>;
+}
+
+const NO_TICKET: BudgetTicket = { settle: async () => undefined };
+
+/**
+ * Budgets, enforced before Together is called. Each call reserves its worst-case cost atomically in the store
+ * (`spend + reserved + estimate <= budget`, one conditional UPDATE, safe across processes), and settles the
+ * real cost afterwards. So concurrent calls cannot jointly pass the budget by more than what the admitted calls
+ * spend beyond their own reservation (zero when maxTokens is set; see docs/usage.md).
+ */
+export class BudgetGuard {
+  constructor(private readonly store: GatewayStore) {}
+
+  async reserve(key: AuthenticatedKey, estimateUsd: number): Promise<BudgetTicket> {
+    if (key.budgetUsd === null) return NO_TICKET;
+    const amount = Number.isFinite(estimateUsd) && estimateUsd > 0 ? estimateUsd : 0;
+    const ok = await this.store.reserveBudget(key.id, amount);
+    if (!ok) {
+      throw new GatewayError('BUDGET_EXCEEDED', `Gateway key "${key.name}" has used its budget of $${key.budgetUsd}`, {
+        details: { budgetUsd: key.budgetUsd },
+      });
+    }
+    let settled = false;
+    return {
+      settle: async (actualUsd) => {
+        if (settled) return;
+        settled = true;
+        await this.store.settleBudget(key.id, amount, actualUsd ?? 0);
+      },
+    };
+  }
+}
