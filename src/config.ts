@@ -21,6 +21,8 @@ export interface GatewayConfig {
   /** Largest number of messages in one chat request. */
   maxMessages: number;
   logLevel: string;
+  /** Human-readable logs (pino-pretty): LOG_FORMAT=pretty, or by default on a terminal outside production. */
+  logPretty: boolean;
   /** Serve the playground page and allow introspection (on unless NODE_ENV=production). */
   playground: boolean;
   introspection: boolean;
@@ -63,6 +65,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     maxMessageChars: intFrom(env, 'MAX_MESSAGE_CHARS', 200_000, 1),
     maxMessages: intFrom(env, 'MAX_MESSAGES', 500, 1),
     logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    logPretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : !production && process.stdout.isTTY === true,
     playground: boolFrom(env, 'PLAYGROUND', !production),
     introspection: boolFrom(env, 'INTROSPECTION', !production),
   };

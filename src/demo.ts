@@ -16,7 +16,7 @@ const config = configFromEnv({
   // In memory unless asked otherwise: every demo starts clean and prints a fresh key.
   DATABASE_URL: process.env.DATABASE_URL ?? ':memory:',
 });
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, undefined, config.logPretty);
 const gateway = await createGateway({ config, logger });
 const url = await gateway.listen();
 const { key } = await gateway.services.keys.create({ name: `demo-${Date.now()}`, isAdmin: true });

@@ -4,7 +4,7 @@ import { createGateway } from './server.ts';
 
 /** Entry point: read config, start, and drain cleanly on SIGTERM/SIGINT. */
 const config = loadConfig();
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, undefined, config.logPretty);
 if (!config.togetherApiKey) {
   logger.warn('TOGETHER_API_KEY is not set: chat and catalog calls will fail with PROVIDER_NOT_CONFIGURED (try `npm run demo`)');
 }

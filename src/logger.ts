@@ -20,6 +20,11 @@ const REDACT_PATHS = [
   '*.headers.authorization',
 ];
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined }, destination as never);
+export function createLogger(level: string, destination?: NodeJS.WritableStream, pretty = false): Logger {
+  const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined };
+  if (pretty && !destination) {
+    // Development: human-readable lines (pino-pretty in a worker thread). Production stays JSON.
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
+  }
+  return pino(options, destination as never);
 }

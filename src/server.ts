@@ -15,6 +15,7 @@ import type { GatewayContext } from './context.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
 import { HttpRequestTracker } from './http-drain.ts';
 import { type Logger, createLogger } from './logger.ts';
+import { operationLogPlugin } from './observability/operation-log.ts';
 import { playgroundHtml } from './playground/page.ts';
 import { buildSchema } from './schema.ts';
 import { type ServiceOverrides, type Services, createServices } from './services.ts';
@@ -82,6 +83,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     plugins: [
       // Our own offline playground replaces Apollo's landing page, which loads from a CDN.
       ApolloServerPluginLandingPageDisabled(),
+      operationLogPlugin(logger, services.metrics),
     ],
   });
   await apollo.start();
@@ -99,6 +101,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => void res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(services.metrics.contentType).send(await services.metrics.render());
+  });
   if (config.playground) {
     app.get('/graphql', (req, res, next) => {
       if (req.accepts(['application/json', 'text/html']) === 'text/html' && !req.query.query) {

@@ -9,6 +9,8 @@ import { InflightStreams } from './chat/inflight.ts';
 import { ChatService } from './chat/service.ts';
 import type { GatewayConfig } from './config.ts';
 import type { ChatProvider } from './domain.ts';
+import { GatewayMetrics } from './observability/metrics.ts';
+import { chatSummaryLogger } from './observability/operation-log.ts';
 import { TogetherProvider } from './providers/together/client.ts';
 import { openStore } from './store/index.ts';
 import type { GatewayStore } from './store/types.ts';
@@ -27,6 +29,7 @@ export interface Services {
   recorder: BatchingRecorder;
   /** Streams in progress, drained on shutdown. */
   streams: InflightStreams;
+  metrics: GatewayMetrics;
   /** Flushes the activity log and closes the store and cache. */
   close(): Promise<void>;
 }
@@ -43,6 +46,12 @@ export interface ServiceOverrides {
 export async function createServices(config: GatewayConfig, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   const cache = overrides.cache ?? createCache();
+  const streams = new InflightStreams();
+  let gateways: GatewayRegistry | undefined;
+  const metrics = new GatewayMetrics({
+    openStreams: () => streams.size,
+    catalogStats: () => (gateways?.all() ?? []).map((g) => ({ gateway: g.provider.name, ...g.catalog.stats })),
+  });
   const providers = overrides.providers ?? [
     new TogetherProvider({
       apiKey: config.togetherApiKey,
@@ -50,17 +59,18 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
       upstreamTimeoutMs: config.upstreamTimeoutMs,
       streamIdleTimeoutMs: config.streamIdleTimeoutMs,
       maxRetries: config.upstreamMaxRetries,
-      onRetry: (attempt, error, delayMs) => logger.warn({ attempt, code: error.code, delayMs: Math.round(delayMs) }, 'retrying Together'),
+      onRetry: (attempt, error, delayMs) => {
+        metrics.upstreamRetries.inc({ gateway: 'together', code: error.code });
+        logger.warn({ attempt, code: error.code, delayMs: Math.round(delayMs) }, 'retrying Together');
+      },
     }),
   ];
-  const gateways = new GatewayRegistry(
+  gateways = new GatewayRegistry(
     providers.map((provider) => ({ provider, catalog: new Catalog(provider, cache, config.catalogTtlSeconds * 1000, logger) })),
   );
   const recorder = new BatchingRecorder(store, logger);
-  const observer = overrides.observer;
-  const sink: ActivityRecorder = observer
-    ? { record: (entry) => (recorder.record(entry), observer.record(entry)) }
-    : recorder;
+  // Every chat call's row goes to the store, the metrics and one summary log line.
+  const sink = fanOut([recorder, metrics, chatSummaryLogger(logger), ...(overrides.observer ? [overrides.observer] : [])], logger);
   const keys = new KeyService(store, config.gatewayAdminKey);
   const admission = new Admission(new RpmLimiter(), new BudgetGuard(store));
   const chat = new ChatService(gateways, sink, { maxMessages: config.maxMessages, maxMessageChars: config.maxMessageChars }, logger, admission);
@@ -73,10 +83,26 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
     gateways,
     chat,
     recorder,
-    streams: new InflightStreams(),
+    streams,
+    metrics,
     async close() {
       await recorder.close();
       await Promise.allSettled([store.close(), cache.close()]);
+    },
+  };
+}
+
+/** One row to several recorders; a failing one (a bug) is logged and does not starve the others. */
+function fanOut(recorders: ActivityRecorder[], logger: Logger): ActivityRecorder {
+  return {
+    record(entry) {
+      for (const r of recorders) {
+        try {
+          r.record(entry);
+        } catch (err) {
+          logger.error({ err, requestId: entry.requestId }, 'activity recorder failed');
+        }
+      }
     },
   };
 }

@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
+
+/** Where the gauges read live values from (set once the services exist). */
+export interface MetricSources {
+  openStreams(): number;
+  catalogStats(): Array<{ gateway: string; reads: number; refreshes: number; staleServed: number }>;
+}
+
+const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80];
+const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
+
+/**
+ * Prometheus metrics for one gateway instance (its own Registry, so several gateways in one process, as in
+ * tests, do not collide). Chat metrics are fed from activity rows, the one record every call produces.
+ */
+export class GatewayMetrics implements ActivityRecorder {
+  readonly registry = new Registry();
+  readonly operations: Counter<'kind' | 'operation' | 'outcome'>;
+  readonly errors: Counter<'code' | 'face'>;
+  readonly upstreamRetries: Counter<'gateway' | 'code'>;
+  private readonly chatCalls: Counter<'gateway' | 'model' | 'stream' | 'outcome'>;
+  private readonly latency: Histogram<'gateway' | 'stream'>;
+  private readonly ttft: Histogram<'gateway'>;
+  private readonly tokens: Counter<'gateway' | 'model' | 'kind'>;
+  private readonly cost: Counter<'gateway' | 'model'>;
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
+    this.operations = new Counter({ name: 'gateway_operations_total', help: 'GraphQL operations and REST calls by outcome', labelNames: ['kind', 'operation', 'outcome'], registers });
+    this.errors = new Counter({ name: 'gateway_errors_total', help: 'Errors returned to clients, by contract code', labelNames: ['code', 'face'], registers });
+    this.upstreamRetries = new Counter({ name: 'gateway_upstream_retries_total', help: 'Retries of upstream calls before the first byte', labelNames: ['gateway', 'code'], registers });
+    this.chatCalls = new Counter({ name: 'gateway_chat_calls_total', help: 'Chat calls by outcome (ok, error code, cancelled)', labelNames: ['gateway', 'model', 'stream', 'outcome'], registers });
+    this.latency = new Histogram({ name: 'gateway_chat_latency_seconds', help: 'Chat call latency, request to last token', labelNames: ['gateway', 'stream'], buckets: LATENCY_BUCKETS, registers });
+    this.ttft = new Histogram({ name: 'gateway_chat_ttft_seconds', help: 'Time to first token of streamed chats', labelNames: ['gateway'], buckets: TTFT_BUCKETS, registers });
+    this.tokens = new Counter({ name: 'gateway_tokens_total', help: 'Tokens by model and kind (prompt, completion)', labelNames: ['gateway', 'model', 'kind'], registers });
+    this.cost = new Counter({ name: 'gateway_cost_usd_total', help: 'USD spent at Together, by model (per-token priced models only)', labelNames: ['gateway', 'model'], registers });
+    new Gauge({ name: 'gateway_open_streams', help: 'Chat streams in progress', registers, collect() { this.set(sources.openStreams()); } });
+    const catalogCounter = (name: string, help: string, pick: (s: ReturnType<MetricSources['catalogStats']>[number]) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['gateway'],
+        registers,
+        collect() {
+          for (const s of sources.catalogStats()) this.set({ gateway: s.gateway }, pick(s));
+        },
+      });
+    catalogCounter('gateway_catalog_reads', 'Catalog reads (cache hits + refresh waits), cumulative', (s) => s.reads);
+    catalogCounter('gateway_catalog_refreshes', 'Catalog loads from the provider (cache misses), cumulative', (s) => s.refreshes);
+    catalogCounter('gateway_catalog_stale_served', 'Catalog reads answered from an expired copy, cumulative', (s) => s.staleServed);
+  }
+
+  /** ActivityRecorder: one row per chat call → calls, latency, TTFT, tokens and cost. */
+  record(e: ActivityEntry): void {
+    const outcome = e.cancelled ? 'cancelled' : (e.errorCode ?? 'ok');
+    this.chatCalls.inc({ gateway: e.gateway, model: e.model, stream: String(e.stream), outcome });
+    if (e.errorCode) this.errors.inc({ code: e.errorCode, face: 'chat' });
+    this.latency.observe({ gateway: e.gateway, stream: String(e.stream) }, e.latencyMs / 1000);
+    if (e.ttftMs !== null) this.ttft.observe({ gateway: e.gateway }, e.ttftMs / 1000);
+    if (e.promptTokens) this.tokens.inc({ gateway: e.gateway, model: e.model, kind: 'prompt' }, e.promptTokens);
+    if (e.completionTokens) this.tokens.inc({ gateway: e.gateway, model: e.model, kind: 'completion' }, e.completionTokens);
+    if (e.costUsd) this.cost.inc({ gateway: e.gateway, model: e.model }, e.costUsd);
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,57 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Logger } from 'pino';
+import type { GatewayContext } from '../context.ts';
+import { findGatewayError } from '../errors.ts';
+import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
+import type { GatewayMetrics } from './metrics.ts';
+
+/** One summary line per chat call (from its activity row): what an operator greps for. */
+export function chatSummaryLogger(logger: Logger): ActivityRecorder {
+  return {
+    record(e: ActivityEntry) {
+      const outcome = e.cancelled ? 'cancelled' : (e.errorCode ?? 'ok');
+      logger[e.errorCode ? 'warn' : 'info'](
+        {
+          requestId: e.requestId,
+          keyId: e.keyId,
+          gateway: e.gateway,
+          model: e.model,
+          stream: e.stream,
+          promptTokens: e.promptTokens,
+          completionTokens: e.completionTokens,
+          costUsd: e.costUsd,
+          latencyMs: Math.round(e.latencyMs * 10) / 10,
+          ttftMs: e.ttftMs === null ? null : Math.round(e.ttftMs * 10) / 10,
+          finishReason: e.finishReason,
+          outcome,
+        },
+        'chat',
+      );
+    },
+  };
+}
+
+/**
+ * A summary line and metrics for every GraphQL operation over HTTP: name, type, duration, outcome (the first
+ * error's code). Never logs variables or headers: they may carry prompts and keys.
+ */
+export function operationLogPlugin(logger: Logger, metrics: GatewayMetrics): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operationName, operation, errors }) {
+          const codes = (errors ?? []).map((e) => findGatewayError(e)?.code ?? (e.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR');
+          const outcome = codes[0] ?? 'ok';
+          for (const code of codes) metrics.errors.inc({ code, face: 'graphql' });
+          const kind = operation?.operation ?? 'unknown';
+          metrics.operations.inc({ kind, operation: operationName ?? 'anonymous', outcome });
+          logger.info(
+            { requestId: contextValue.requestId, operationName: operationName ?? null, kind, durationMs: Math.round((performance.now() - started) * 10) / 10, outcome },
+            'graphql operation',
+          );
+        },
+      };
+    },
+  };
+}
