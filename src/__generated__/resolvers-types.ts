@@ -137,6 +137,10 @@ export type ChatStreamEvent = {
   done: Scalars['Boolean']['output'];
   /** On the last event: TOOL_CALLS when the model called tools (reported once even when Together repeats it). */
   finishReason?: Maybe<FinishReason>;
+  /** Together's completion id (the same on every event). */
+  id: Scalars['ID']['output'];
+  /** The model answering, as Together reports it (may differ from the one requested, e.g. a `-cached` suffix). */
+  model: Scalars['String']['output'];
   /** New reasoning text since the last event, for reasoning models ("" otherwise). Never mixed into `delta`. */
   reasoningDelta: Scalars['String']['output'];
   /** On the last event: as ChatCompletion.seed. */
@@ -566,6 +570,8 @@ export type ChatStreamEventResolvers<ContextType = GatewayContext, ParentType ex
   delta?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   done?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   finishReason?: Resolver<Maybe<ResolversTypes['FinishReason']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reasoningDelta?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   seed?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   toolCallDeltas?: Resolver<Array<ResolversTypes['ToolCallDelta']>, ParentType, ContextType>;
