@@ -92,7 +92,7 @@ export type ChatCompletionInput = {
   tools?: InputMaybe<Array<ToolInput>>;
   /** 0 to 1. */
   topP?: InputMaybe<Scalars['Float']['input']>;
-  /** Your id for the end user (at most 256 characters), passed to Together for abuse monitoring. */
+  /** Your id for the end user (at most 256 characters), passed through to Together as OpenAI's `user` field. */
   user?: InputMaybe<Scalars['String']['input']>;
 };
 
