@@ -39,11 +39,52 @@ export interface CatalogModel {
   pricing: ModelPricing | null;
 }
 
+/** A function call the model asked for (OpenAI's `tool_calls[]`). `arguments` is JSON text as the model wrote it. */
+export interface ToolCall {
+  id: string;
+  type: 'FUNCTION';
+  function: { name: string; arguments: string };
+}
+
+/**
+ * One streamed piece of a tool call. The first piece of a call carries `id` and `name`; later pieces only
+ * `argumentsDelta`. Pieces with the same `index` belong to the same call: concatenate their argumentsDelta.
+ */
+export interface ToolCallDelta {
+  index: number;
+  id: string | null;
+  name: string | null;
+  argumentsDelta: string;
+}
+
 export interface ChatMessage {
   role: ChatRole;
+  /** "" for an assistant turn that only called tools. */
   content: string;
   name?: string | undefined;
+  /** ASSISTANT only: the calls the model made in that turn, sent back verbatim. */
+  toolCalls?: ToolCall[] | undefined;
+  /** TOOL only: the id of the call this message answers. */
+  toolCallId?: string | undefined;
 }
+
+/** A function the model may call. `parameters` is a JSON Schema object (already parsed and checked). */
+export interface ToolDefinition {
+  type: 'FUNCTION';
+  name: string;
+  description?: string | undefined;
+  parameters?: Record<string, unknown> | undefined;
+  strict?: boolean | undefined;
+}
+
+/** How the model may use the tools: a mode, or one named function it must call. */
+export type ToolChoice = 'NONE' | 'AUTO' | 'REQUIRED' | { functionName: string };
+
+export type ResponseFormat =
+  | { type: 'TEXT' }
+  /** JSON mode; Together also accepts a schema here (its older structured-output form). */
+  | { type: 'JSON_OBJECT'; schema?: Record<string, unknown> | undefined }
+  | { type: 'JSON_SCHEMA'; name: string; schema: Record<string, unknown>; strict?: boolean | undefined };
 
 /** A validated chat request: what every face hands to `chat/`. */
 export interface ChatRequest {
@@ -54,13 +95,23 @@ export interface ChatRequest {
   topP?: number | undefined;
   stop?: string[] | undefined;
   seed?: number | undefined;
+  tools?: ToolDefinition[] | undefined;
+  toolChoice?: ToolChoice | undefined;
+  responseFormat?: ResponseFormat | undefined;
+  presencePenalty?: number | undefined;
+  frequencyPenalty?: number | undefined;
+  repetitionPenalty?: number | undefined;
+  user?: string | undefined;
 }
 
 export interface Usage {
   promptTokens: number;
+  /** Includes the reasoning tokens: Together bills them as output. */
   completionTokens: number;
   totalTokens: number;
+  /** Part of promptTokens that Together served from its prompt cache. */
   cachedTokens?: number | undefined;
+  /** Part of completionTokens spent thinking, when Together reports it. */
   reasoningTokens?: number | undefined;
 }
 
@@ -70,9 +121,16 @@ export interface ProviderCompletion {
   model: string;
   content: string;
   reasoning: string | null;
+  /** Empty when the model called no tool. */
+  toolCalls: ToolCall[];
   finishReason: FinishReason;
   /** Null when the provider sent no usage (the caller estimates and says so). */
   usage: Usage | null;
+  /**
+   * The sampling seed Together reports, as the exact decimal digits it sent (it exceeds 2^53, so a JS number
+   * would round it). Null when absent.
+   */
+  seed: string | null;
 }
 
 /** One upstream stream chunk, reduced to what the gateway uses. */
@@ -81,8 +139,11 @@ export interface ProviderStreamChunk {
   model?: string | undefined;
   delta: string;
   reasoningDelta: string;
+  toolCallDeltas: ToolCallDelta[];
   finishReason: FinishReason | null;
   usage: Usage | null;
+  /** Exact decimal digits, see ProviderCompletion.seed. */
+  seed: string | null;
 }
 
 export interface ChatProvider {

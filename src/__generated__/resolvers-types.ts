@@ -26,10 +26,14 @@ export type Scalars = {
 
 export type ChatCompletion = {
   __typename?: 'ChatCompletion';
-  /** The first choice's text. */
+  /** The first choice's text; "" when the model only called tools. */
   content: Scalars['String']['output'];
-  /** USD from the catalog's per-token price, full precision; null when the model has none. */
+  /**
+   * USD for this call from the catalog's per-million prices, full precision (see Usage for the formula, with
+   * cached tokens at the cached price); null when the model has no per-token price (unknown, not free).
+   */
   costUsd?: Maybe<Scalars['Float']['output']>;
+  /** TOOL_CALLS whenever `toolCalls` is not empty. */
   finishReason: FinishReason;
   /** Together's completion id. */
   id: Scalars['ID']['output'];
@@ -38,33 +42,81 @@ export type ChatCompletion = {
   /** The model that answered, as Together reports it (may carry a suffix such as `-cached`). */
   model: Scalars['String']['output'];
   provider: Scalars['String']['output'];
-  /** The model's reasoning, for reasoning models; null otherwise. */
+  /** The model's reasoning (thinking), for reasoning models, kept apart from `content`; null otherwise. */
   reasoning?: Maybe<Scalars['String']['output']>;
+  /**
+   * The sampling seed Together reports, as exact decimal digits. A String because Together's seeds are 64-bit
+   * integers beyond 2^53 (and GraphQL Int is 32-bit): as a number they would be rounded. The gateway reads the
+   * digits from Together's raw response text. Null when Together sends none (e.g. reasoning models).
+   */
+  seed?: Maybe<Scalars['String']['output']>;
+  /**
+   * The tools the model wants called (empty when none; finishReason is then TOOL_CALLS). To continue: run them,
+   * then send the conversation again with this turn as an ASSISTANT message (`content`, `toolCalls`) followed
+   * by one TOOL message per call (`toolCallId` = the call's id, `content` = the result).
+   */
+  toolCalls: Array<ToolCall>;
   usage: Usage;
 };
 
+/**
+ * One chat request. There is deliberately no `n` (several choices per request): one choice keeps `content`,
+ * `toolCalls` and the stream's deltas unambiguous (no choice index on every field and event) and keeps cost
+ * and usage per answer; a client that wants several answers sends several requests (in parallel).
+ * Every field is validated before Together is called: a bad value is BAD_USER_INPUT with `extensions.field`.
+ */
 export type ChatCompletionInput = {
+  /** -2 to 2. Positive values penalise tokens in proportion to how often they already appeared. */
+  frequencyPenalty?: InputMaybe<Scalars['Float']['input']>;
   /** ≥ 1, and not over the model's context length. */
   maxTokens?: InputMaybe<Scalars['Int']['input']>;
   /** At least one message with text. */
   messages: Array<ChatMessageInput>;
   /** A catalog id, e.g. `meta-llama/Llama-3.3-70B-Instruct-Turbo`. */
   model: Scalars['String']['input'];
+  /** -2 to 2. Positive values penalise tokens that already appeared at all, nudging the model to new topics. */
+  presencePenalty?: InputMaybe<Scalars['Float']['input']>;
   /** Optional; resolved from the catalog when absent. A named provider passes the model through unchecked. */
   provider?: InputMaybe<Scalars['String']['input']>;
+  /** Above 0 (1 = no penalty; Together's own parameter). Values above 1 discourage repeating tokens. */
+  repetitionPenalty?: InputMaybe<Scalars['Float']['input']>;
+  /** JSON mode or a JSON schema the answer must follow. */
+  responseFormat?: InputMaybe<ResponseFormatInput>;
+  /** Ask for reproducible sampling, where the model supports it. */
   seed?: InputMaybe<Scalars['Int']['input']>;
   /** Up to 4 sequences. */
   stop?: InputMaybe<Array<Scalars['String']['input']>>;
   /** 0 to 2. */
   temperature?: InputMaybe<Scalars['Float']['input']>;
+  /** How the model may use `tools`; the default is AUTO when tools are given. */
+  toolChoice?: InputMaybe<ToolChoiceInput>;
+  /** Functions the model may call instead of (or before) answering. See ChatCompletion.toolCalls for the loop. */
+  tools?: InputMaybe<Array<ToolInput>>;
   /** 0 to 1. */
   topP?: InputMaybe<Scalars['Float']['input']>;
+  /** Your id for the end user (at most 256 characters), passed through to Together as OpenAI's `user` field. */
+  user?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type ChatMessageInput = {
+  /**
+   * The message text. May be "" for an ASSISTANT message that carries `toolCalls` (a turn in which the model
+   * only called tools: send back the `content` it gave, which is "" then). At least one message of the
+   * request must have some text.
+   */
   content: Scalars['String']['input'];
   name?: InputMaybe<Scalars['String']['input']>;
   role: ChatRole;
+  /**
+   * TOOL only, and required there: the `id` of the tool call (from an earlier ASSISTANT message's `toolCalls`)
+   * whose result this message's `content` is.
+   */
+  toolCallId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * ASSISTANT only: the tool calls the model made in that turn, sent back exactly as `ChatCompletion.toolCalls`
+   * gave them (ids included), so that the TOOL messages that follow can answer them.
+   */
+  toolCalls?: InputMaybe<Array<ToolCallInput>>;
 };
 
 export type ChatRole =
@@ -73,17 +125,30 @@ export type ChatRole =
   | 'TOOL'
   | 'USER';
 
+/**
+ * One streamed event. Each carries what arrived since the previous one: answer text (`delta`), thinking
+ * (`reasoningDelta`) and/or tool-call pieces (`toolCallDeltas`), the others empty. The last event has
+ * `done: true`, all three empty, and finishReason, usage, costUsd and seed.
+ */
 export type ChatStreamEvent = {
   __typename?: 'ChatStreamEvent';
-  /** On the last event. */
+  /** On the last event; same formula as ChatCompletion.costUsd. */
   costUsd?: Maybe<Scalars['Float']['output']>;
-  /** New text since the last event ("" on the last one). */
+  /** New answer text since the last event ("" when none, and on the last one). */
   delta: Scalars['String']['output'];
   done: Scalars['Boolean']['output'];
-  /** On the last event. */
+  /** On the last event: TOOL_CALLS when the model called tools (reported once even when Together repeats it). */
   finishReason?: Maybe<FinishReason>;
-  /** New reasoning text since the last event, for reasoning models ("" otherwise). */
+  /** Together's completion id (the same on every event). */
+  id: Scalars['ID']['output'];
+  /** The model answering, as Together reports it (may differ from the one requested, e.g. a `-cached` suffix). */
+  model: Scalars['String']['output'];
+  /** New reasoning text since the last event, for reasoning models ("" otherwise). Never mixed into `delta`. */
   reasoningDelta: Scalars['String']['output'];
+  /** On the last event: as ChatCompletion.seed. */
+  seed?: Maybe<Scalars['String']['output']>;
+  /** New pieces of tool calls (empty when none). Assemble them by `index`; see ToolCallDelta. */
+  toolCallDeltas: Array<ToolCallDelta>;
   /** On the last event. */
   usage?: Maybe<Usage>;
 };
@@ -95,6 +160,41 @@ export type FinishReason =
   | 'LENGTH'
   | 'STOP'
   | 'TOOL_CALLS';
+
+export type FunctionCall = {
+  __typename?: 'FunctionCall';
+  /** JSON text as the model wrote it. Usually valid JSON for the function's parameters, but check: models can err. */
+  arguments: Scalars['String']['output'];
+  /** One of the request's `tools`. */
+  name: Scalars['String']['output'];
+};
+
+export type FunctionCallInput = {
+  /** The arguments as the model wrote them (JSON text, sent back verbatim, not re-validated). */
+  arguments: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+};
+
+export type FunctionDefinitionInput = {
+  /** What the function does: the model reads this to decide when to call it. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 64 characters of a-z, A-Z, 0-9, _ and -; unique within `tools`. */
+  name: Scalars['String']['input'];
+  /**
+   * The function's parameters as a JSON Schema object, as JSON text, e.g.
+   * `{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`. Omit for a function
+   * without parameters. Must parse as JSON and be an object (else BAD_USER_INPUT with `field`
+   * `tools.<i>.function.parameters`).
+   *
+   * A String rather than a custom JSON scalar: every GraphQL client and code generator handles it with no
+   * scalar mapping, it is exactly what an OpenAI-style client already holds (a schema serialised by Zod,
+   * Pydantic, …), and it mirrors `arguments`, which has to be text because models can write invalid JSON.
+   * The gateway parses it once and forwards the object to Together.
+   */
+  parameters?: InputMaybe<Scalars['String']['input']>;
+  /** Ask the model to follow the schema exactly, where Together supports it. */
+  strict?: InputMaybe<Scalars['Boolean']['input']>;
+};
 
 export type GatewayKey = {
   __typename?: 'GatewayKey';
@@ -254,6 +354,29 @@ export type QueryModelsArgs = {
   type?: InputMaybe<ModelType>;
 };
 
+/** The answer's format. Tell the model to answer in JSON in the prompt as well: that is what Together advises. */
+export type ResponseFormatInput = {
+  /** JSON_SCHEMA only: the schema's name (1 to 64 of a-z, A-Z, 0-9, _ and -); default `response`. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * A JSON Schema object as JSON text (a String, like `FunctionDefinitionInput.parameters`, for the same
+   * reasons). Required for JSON_SCHEMA, optional for JSON_OBJECT, not allowed for TEXT. Must parse as a JSON
+   * object (else BAD_USER_INPUT, `field` `responseFormat.schema`).
+   */
+  schema?: InputMaybe<Scalars['String']['input']>;
+  /** JSON_SCHEMA only: ask for exact adherence where Together supports it. */
+  strict?: InputMaybe<Scalars['Boolean']['input']>;
+  type: ResponseFormatType;
+};
+
+export type ResponseFormatType =
+  /** JSON mode: the answer is a JSON object. Optionally constrained by `schema` (Together's own form). */
+  | 'JSON_OBJECT'
+  /** Structured output: the answer is a JSON object matching `schema` (required). */
+  | 'JSON_SCHEMA'
+  /** Plain text (the default). */
+  | 'TEXT';
+
 export type StatsBucket = {
   __typename?: 'StatsBucket';
   costUsd: Scalars['Float']['output'];
@@ -288,15 +411,87 @@ export type TimeRange =
   | 'LAST_24H'
   | 'LAST_30D';
 
+/** A tool call the model made. */
+export type ToolCall = {
+  __typename?: 'ToolCall';
+  function: FunctionCall;
+  /** Send it back as `toolCallId` of the TOOL message carrying the result. */
+  id: Scalars['ID']['output'];
+  type: ToolType;
+};
+
+/**
+ * A piece of a streamed tool call. Pieces with the same `index` form one call: the first carries `id` and
+ * `name`, and the call's arguments are all its `argumentsDelta`s concatenated in order.
+ */
+export type ToolCallDelta = {
+  __typename?: 'ToolCallDelta';
+  /** The next part of the arguments' JSON text (may be ""). */
+  argumentsDelta: Scalars['String']['output'];
+  /** On the call's first piece; null on the others. */
+  id?: Maybe<Scalars['ID']['output']>;
+  /** Position of the call among this answer's tool calls (0-based). */
+  index: Scalars['Int']['output'];
+  /** On the call's first piece; null on the others. */
+  name?: Maybe<Scalars['String']['output']>;
+};
+
+export type ToolCallInput = {
+  function: FunctionCallInput;
+  id: Scalars['ID']['input'];
+  type?: InputMaybe<ToolType>;
+};
+
+/**
+ * How the model may use `tools`. Set exactly one of `mode` and `functionName`. REQUIRED and `functionName` need
+ * `tools` (and the function must be one of them); NONE and AUTO without tools are accepted and not sent.
+ */
+export type ToolChoiceInput = {
+  /** Force a call to this function of `tools`. */
+  functionName?: InputMaybe<Scalars['String']['input']>;
+  mode?: InputMaybe<ToolChoiceMode>;
+};
+
+export type ToolChoiceMode =
+  /** The model decides (Together's default when tools are given). */
+  | 'AUTO'
+  /** Never call a tool; answer with text. */
+  | 'NONE'
+  /** Call at least one tool. */
+  | 'REQUIRED';
+
+/** A function the model may call (up to 128 per request). */
+export type ToolInput = {
+  function: FunctionDefinitionInput;
+  type?: InputMaybe<ToolType>;
+};
+
+/** The kind of a tool. Only functions exist today. */
+export type ToolType =
+  | 'FUNCTION';
+
+/**
+ * Tokens of one call, as Together counts them. Cost = ((promptTokens − cachedTokens) × inputPerMillion +
+ * cachedTokens × cachedInputPerMillion + completionTokens × outputPerMillion) / 1e6, with the model's
+ * ModelPricing (cachedInputPerMillion falling back to inputPerMillion when the catalog lists no cached price).
+ */
 export type Usage = {
   __typename?: 'Usage';
-  /** Prompt tokens Together served from its cache (billed at the cached price where one is listed). */
+  /**
+   * Part of promptTokens that Together served from its prompt cache, billed at the model's
+   * cachedInputPerMillion where the catalog lists one. Null when Together did not say.
+   */
   cachedTokens?: Maybe<Scalars['Int']['output']>;
+  /** Includes reasoningTokens: thinking is billed as output. */
   completionTokens: Scalars['Int']['output'];
   /** True when Together sent no usage and the gateway estimated it. */
   estimated: Scalars['Boolean']['output'];
+  /** Includes cachedTokens. */
   promptTokens: Scalars['Int']['output'];
-  /** Completion tokens spent thinking, where Together reports them. */
+  /**
+   * Part of completionTokens spent thinking (reasoning models), as Together reports it (`reasoning_tokens`).
+   * Null when Together did not say; Together reports 0 for some models that did reason (e.g. gpt-oss).
+   */
   reasoningTokens?: Maybe<Scalars['Int']['output']>;
   totalTokens: Scalars['Int']['output'];
 };
@@ -407,6 +602,9 @@ export type ResolversTypes = ResolversObject<{
   ChatStreamEvent: ResolverTypeWrapper<ChatStreamEventMapper>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   FinishReason: FinishReason;
+  FunctionCall: ResolverTypeWrapper<FunctionCall>;
+  FunctionCallInput: FunctionCallInput;
+  FunctionDefinitionInput: FunctionDefinitionInput;
   GatewayKey: ResolverTypeWrapper<GatewayKeyViewMapper>;
   GatewayStats: ResolverTypeWrapper<GatewayStatsViewMapper>;
   Model: ResolverTypeWrapper<CatalogModelMapper>;
@@ -415,10 +613,19 @@ export type ResolversTypes = ResolversObject<{
   ModelUsage: ResolverTypeWrapper<ModelUsage>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ResponseFormatInput: ResponseFormatInput;
+  ResponseFormatType: ResponseFormatType;
   StatsBucket: ResolverTypeWrapper<SeriesPointMapper>;
   StatsScope: StatsScope;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TimeRange: TimeRange;
+  ToolCall: ResolverTypeWrapper<ToolCall>;
+  ToolCallDelta: ResolverTypeWrapper<ToolCallDelta>;
+  ToolCallInput: ToolCallInput;
+  ToolChoiceInput: ToolChoiceInput;
+  ToolChoiceMode: ToolChoiceMode;
+  ToolInput: ToolInput;
+  ToolType: ToolType;
   Usage: ResolverTypeWrapper<Usage>;
 }>;
 
@@ -433,6 +640,9 @@ export type ResolversParentTypes = ResolversObject<{
   ChatMessageInput: ChatMessageInput;
   ChatStreamEvent: ChatStreamEventMapper;
   Boolean: Scalars['Boolean']['output'];
+  FunctionCall: FunctionCall;
+  FunctionCallInput: FunctionCallInput;
+  FunctionDefinitionInput: FunctionDefinitionInput;
   GatewayKey: GatewayKeyViewMapper;
   GatewayStats: GatewayStatsViewMapper;
   Model: CatalogModelMapper;
@@ -440,8 +650,14 @@ export type ResolversParentTypes = ResolversObject<{
   ModelUsage: ModelUsage;
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
+  ResponseFormatInput: ResponseFormatInput;
   StatsBucket: SeriesPointMapper;
   Subscription: Record<PropertyKey, never>;
+  ToolCall: ToolCall;
+  ToolCallDelta: ToolCallDelta;
+  ToolCallInput: ToolCallInput;
+  ToolChoiceInput: ToolChoiceInput;
+  ToolInput: ToolInput;
   Usage: Usage;
 }>;
 
@@ -454,6 +670,8 @@ export type ChatCompletionResolvers<ContextType = GatewayContext, ParentType ext
   model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reasoning?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  seed?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  toolCalls?: Resolver<Array<ResolversTypes['ToolCall']>, ParentType, ContextType>;
   usage?: Resolver<ResolversTypes['Usage'], ParentType, ContextType>;
 }>;
 
@@ -462,8 +680,17 @@ export type ChatStreamEventResolvers<ContextType = GatewayContext, ParentType ex
   delta?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   done?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   finishReason?: Resolver<Maybe<ResolversTypes['FinishReason']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reasoningDelta?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seed?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  toolCallDeltas?: Resolver<Array<ResolversTypes['ToolCallDelta']>, ParentType, ContextType>;
   usage?: Resolver<Maybe<ResolversTypes['Usage']>, ParentType, ContextType>;
+}>;
+
+export type FunctionCallResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FunctionCall'] = ResolversParentTypes['FunctionCall']> = ResolversObject<{
+  arguments?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type GatewayKeyResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['GatewayKey'] = ResolversParentTypes['GatewayKey']> = ResolversObject<{
@@ -558,6 +785,19 @@ export type SubscriptionResolvers<ContextType = GatewayContext, ParentType exten
   chatStream?: SubscriptionResolver<ResolversTypes['ChatStreamEvent'], "chatStream", ParentType, ContextType, RequireFields<SubscriptionChatStreamArgs, 'input'>>;
 }>;
 
+export type ToolCallResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ToolCall'] = ResolversParentTypes['ToolCall']> = ResolversObject<{
+  function?: Resolver<ResolversTypes['FunctionCall'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['ToolType'], ParentType, ContextType>;
+}>;
+
+export type ToolCallDeltaResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ToolCallDelta'] = ResolversParentTypes['ToolCallDelta']> = ResolversObject<{
+  argumentsDelta?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type UsageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Usage'] = ResolversParentTypes['Usage']> = ResolversObject<{
   cachedTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   completionTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -570,6 +810,7 @@ export type UsageResolvers<ContextType = GatewayContext, ParentType extends Reso
 export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   ChatCompletion?: ChatCompletionResolvers<ContextType>;
   ChatStreamEvent?: ChatStreamEventResolvers<ContextType>;
+  FunctionCall?: FunctionCallResolvers<ContextType>;
   GatewayKey?: GatewayKeyResolvers<ContextType>;
   GatewayStats?: GatewayStatsResolvers<ContextType>;
   Model?: ModelResolvers<ContextType>;
@@ -579,6 +820,8 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   StatsBucket?: StatsBucketResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  ToolCall?: ToolCallResolvers<ContextType>;
+  ToolCallDelta?: ToolCallDeltaResolvers<ContextType>;
   Usage?: UsageResolvers<ContextType>;
 }>;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CatalogModel, ChatRequest, FinishReason, ProviderStreamChunk, Usage } from '../domain.ts';
+import type { CatalogModel, ChatRequest, FinishReason, ProviderStreamChunk, ToolCall, ToolCallDelta, Usage } from '../domain.ts';
 import { CancelledError, GatewayError, findGatewayError, type ErrorCode } from '../errors.ts';
 import type { Gateway, GatewayRegistry } from '../catalog/registry.ts';
 import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
@@ -17,22 +17,42 @@ export interface ChatCaller {
   key?: AuthenticatedKey | null;
 }
 
+/**
+ * One answer, with everything a face needs to render it (GraphQL as is; REST in OpenAI's format:
+ * `message.content` = content (null when "" and there are tool calls), `message.reasoning` = reasoning,
+ * `message.tool_calls` = toolCalls, `usage.prompt_tokens_details.cached_tokens` = usage.cachedTokens,
+ * `usage.completion_tokens_details.reasoning_tokens` = usage.reasoningTokens).
+ */
 export interface ChatResult {
   id: string;
   model: string;
   provider: string;
+  /** "" when the model only called tools. */
   content: string;
+  /** The model's thinking, kept apart from content; null for models that do not reason. */
   reasoning: string | null;
+  /** Empty when the model called no tool. */
+  toolCalls: ToolCall[];
+  /** TOOL_CALLS whenever toolCalls is not empty. */
   finishReason: FinishReason;
   usage: Usage;
   usageEstimated: boolean;
   costUsd: number | null;
   latencyMs: number;
+  /** Together's sampling seed as exact decimal text (it exceeds 2^53); null when it sent none. */
+  seed: string | null;
 }
 
+/**
+ * One stream event. Every upstream chunk with something new becomes one event carrying whichever of
+ * delta / reasoningDelta / toolCallDeltas it has (the others empty); the last event (done) carries
+ * finishReason, usage, cost and seed. REST maps it to OpenAI chunks: `delta.content`, `delta.reasoning`,
+ * `delta.tool_calls[{index, id, type: "function" when id is set, function: {name, arguments}}]`.
+ */
 export interface ChatStreamEvent {
   delta: string;
   reasoningDelta: string;
+  toolCallDeltas: ToolCallDelta[];
   finishReason: FinishReason | null;
   usage: Usage | null;
   usageEstimated: boolean;
@@ -41,6 +61,7 @@ export interface ChatStreamEvent {
   /** Set on every event: the upstream completion id and model, for REST chunk framing. */
   id: string;
   model: string;
+  seed: string | null;
 }
 
 interface Route {
@@ -52,6 +73,15 @@ interface Route {
 
 /** Rough tokens for text when Together sent no usage: ~4 characters a token for English. */
 const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
+
+const toolCallChars = (calls: ToolCall[] | undefined): number =>
+  (calls ?? []).reduce((n, c) => n + c.function.name.length + c.function.arguments.length, 0);
+
+/**
+ * Some models call a tool and still say `stop`. A client loops on TOOL_CALLS, so a turn with tool calls says
+ * so; a LENGTH (arguments cut short) is kept because the client must know the call is incomplete.
+ */
+const finishWithTools = (reason: FinishReason, calledTools: boolean): FinishReason => (calledTools && reason === 'STOP' ? 'TOOL_CALLS' : reason);
 
 function errorCodeOf(err: unknown): ErrorCode {
   return findGatewayError(err)?.code ?? 'INTERNAL_SERVER_ERROR';
@@ -115,7 +145,8 @@ export class ChatService {
       ticket = await this.admit(caller, route);
       const answer = await route.gateway.provider.complete(route.request, signal);
       const usageEstimated = answer.usage === null;
-      const usage = answer.usage ?? this.estimateUsage(route.request, estimateTokens(answer.content.length));
+      const outputChars = answer.content.length + (answer.reasoning?.length ?? 0) + toolCallChars(answer.toolCalls);
+      const usage = answer.usage ?? this.estimateUsage(route.request, estimateTokens(outputChars));
       const latencyMs = performance.now() - started;
       const result: ChatResult = {
         id: answer.id,
@@ -123,11 +154,13 @@ export class ChatService {
         provider: route.gateway.provider.name,
         content: answer.content,
         reasoning: answer.reasoning,
-        finishReason: answer.finishReason,
+        toolCalls: answer.toolCalls,
+        finishReason: finishWithTools(answer.finishReason, answer.toolCalls.length > 0),
         usage,
         usageEstimated,
         costUsd: computeCostUsd(usage, route.model?.pricing ?? null),
         latencyMs,
+        seed: answer.seed,
       };
       this.record(caller, at, route, input, { stream: false, usage, usageEstimated, costUsd: result.costUsd, latencyMs, ttftMs: null, finishReason: result.finishReason }, undefined, ticket);
       return result;
@@ -171,44 +204,65 @@ export class ChatService {
     let model = route.request.model;
     let finishReason: FinishReason | null = null;
     let usage: Usage | null = null;
-    let contentChunks = 0;
+    let seed: string | null = null;
+    let calledTools = false;
+    /** Chunks with any output (answer, reasoning or tool call): roughly one token each, for estimates. */
+    let outputChunks = 0;
     let ttftMs: number | null = null;
     let recorded = false;
     try {
       for await (const chunk of upstream) {
         if (chunk.id) id = chunk.id;
         if (chunk.model) model = chunk.model;
-        if (chunk.finishReason) finishReason = chunk.finishReason;
+        // Together may repeat `finish_reason` (tool calls: on the arguments chunk and on the usage chunk): the first one counts.
+        finishReason ??= chunk.finishReason;
         if (chunk.usage) usage = chunk.usage;
-        if (chunk.delta === '' && chunk.reasoningDelta === '') continue;
-        if (chunk.delta !== '') contentChunks++;
+        if (chunk.seed !== null) seed = chunk.seed;
+        if (chunk.delta === '' && chunk.reasoningDelta === '' && chunk.toolCallDeltas.length === 0) continue;
+        outputChunks++;
+        if (chunk.toolCallDeltas.length > 0) calledTools = true;
         ttftMs ??= performance.now() - started;
-        yield { delta: chunk.delta, reasoningDelta: chunk.reasoningDelta, finishReason: null, usage: null, usageEstimated: false, costUsd: null, done: false, id, model };
+        yield {
+          delta: chunk.delta,
+          reasoningDelta: chunk.reasoningDelta,
+          toolCallDeltas: chunk.toolCallDeltas,
+          finishReason: null,
+          usage: null,
+          usageEstimated: false,
+          costUsd: null,
+          done: false,
+          id,
+          model,
+          seed: null,
+        };
       }
       if (!finishReason) {
         throw new GatewayError('UPSTREAM_UNAVAILABLE', 'Together ended the stream before it finished');
       }
+      finishReason = finishWithTools(finishReason, calledTools);
       const usageEstimated = usage === null;
-      const finalUsage = usage ?? this.estimateUsage(route.request, contentChunks);
+      const finalUsage = usage ?? this.estimateUsage(route.request, outputChunks);
       const costUsd = computeCostUsd(finalUsage, route.model?.pricing ?? null);
       const latencyMs = performance.now() - started;
       recorded = true;
       this.record(caller, at, route, input, { stream: true, usage: finalUsage, usageEstimated, costUsd, latencyMs, ttftMs, finishReason }, undefined, ticket);
-      yield { delta: '', reasoningDelta: '', finishReason, usage: finalUsage, usageEstimated, costUsd, done: true, id, model };
+      yield { delta: '', reasoningDelta: '', toolCallDeltas: [], finishReason, usage: finalUsage, usageEstimated, costUsd, done: true, id, model, seed };
     } catch (err) {
       if (!recorded) {
         recorded = true;
-        this.recordFailure(caller, at, route, input, true, started, err, { completionTokens: contentChunks, ttftMs }, ticket);
+        this.recordFailure(caller, at, route, input, true, started, err, { completionTokens: outputChunks, ttftMs }, ticket);
       }
       throw err;
     } finally {
       // The consumer stopped early (unsubscribe, disconnect): its tokens so far are still billed by Together.
-      if (!recorded) this.recordFailure(caller, at, route, input, true, started, new CancelledError(), { completionTokens: contentChunks, ttftMs }, ticket);
+      if (!recorded) this.recordFailure(caller, at, route, input, true, started, new CancelledError(), { completionTokens: outputChunks, ttftMs }, ticket);
     }
   }
 
   private estimateUsage(request: ChatRequest, completionTokens: number): Usage {
-    const chars = request.messages.reduce((n, m) => n + m.content.length, 0);
+    const chars =
+      request.messages.reduce((n, m) => n + m.content.length + toolCallChars(m.toolCalls), 0) +
+      (request.tools ? JSON.stringify(request.tools).length : 0);
     const promptTokens = estimateTokens(chars);
     return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
   }

@@ -106,6 +106,53 @@ describe('newer catalog schema (281 models, extra pricing keys, uuid)', () => {
     expect(weird).toEqual([expect.objectContaining({ id: 'x/y', type: 'OTHER', pricing: null, contextLength: null })]);
   });
 
+  it('through GraphQL: every model, types and nulls as the README counts them, cached prices, transcribe pricing objects harmless', async () => {
+    const stack = await startStack({ sim: { modelsFile: 'models-maruel-genai-warmup.json' } });
+    try {
+      const res = await stack.gql(`{ models { ${MODEL_FIELDS} } }`);
+      expect(res.body.errors).toBeUndefined();
+      const models: any[] = res.body.data.models;
+      expect(models.map((m) => m.id)).toEqual(raw.map((r) => r.id));
+      const counts: Record<string, number> = {};
+      for (const m of models) counts[m.type] = (counts[m.type] ?? 0) + 1;
+      expect(counts).toEqual({ CHAT: 171, VIDEO: 38, IMAGE: 30, AUDIO: 15, LANGUAGE: 14, TRANSCRIBE: 7, EMBEDDING: 2, RERANK: 2, MODERATION: 1, CODE: 1 });
+      // 69 without context_length + 8 with 0.
+      expect(models.filter((m) => m.contextLength === null)).toHaveLength(77);
+      expect(models.filter((m) => m.pricing === null)).toHaveLength(193);
+      for (const m of models) {
+        const p = raw.find((r) => r.id === m.id).pricing;
+        if (m.pricing === null) {
+          expect(p.input === 0 && p.output === 0, m.id).toBe(true);
+          continue;
+        }
+        expect(m.pricing).toEqual({
+          inputPerMillion: p.input,
+          outputPerMillion: p.output,
+          inputPerToken: p.input / 1e6,
+          outputPerToken: p.output / 1e6,
+          cachedInputPerMillion: p.cached_input > 0 ? p.cached_input : null,
+          hourly: p.hourly > 0 ? p.hourly : null,
+        });
+      }
+      expect(models.filter((m) => m.pricing?.cachedInputPerMillion !== null && m.pricing !== null)).toHaveLength(17);
+      // `transcribe: {price_per_minute}` (and image/video example-price objects) are not token prices: ignored.
+      const transcribe = models.filter((m) => m.type === 'TRANSCRIBE');
+      expect(transcribe.map((m) => [m.id, m.pricing && [m.pricing.inputPerMillion, m.pricing.outputPerMillion]])).toEqual([
+        ['openai/whisper-large-v3', [0.27, 0.85]],
+        ['nvidia/parakeet-tdt-0.6b-v3', null],
+        ['nvidia/nemotron-3.5-asr-streaming-0.6b', null],
+        ['nvidia/nemotron-3-asr-streaming-0.6b', [0.45, 0]],
+        ['deepgram/flux', null],
+        ['deepgram/nova-3-en', null],
+        ['deepgram/nova-3-multi', null],
+      ]);
+      const kimi = await stack.gql(`{ model(id: "moonshotai/Kimi-K3") { type contextLength pricing { inputPerMillion cachedInputPerMillion outputPerMillion } } }`);
+      expect(kimi.body.data.model).toEqual({ type: 'CHAT', contextLength: 1_000_000, pricing: { inputPerMillion: 3, cachedInputPerMillion: 0.3, outputPerMillion: 15 } });
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('accepts the OpenAI {data: [...]} envelope too, and rejects anything else', () => {
     expect(normalizeTogetherModelList({ data: raw131.slice(0, 3) })).toHaveLength(3);
     expect(() => normalizeTogetherModelList({ object: 'list' })).toThrow();

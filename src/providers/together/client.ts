@@ -1,10 +1,11 @@
 import OpenAI from 'openai';
-import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { CatalogModel, ChatProvider, ChatRequest, ProviderCompletion, ProviderStreamChunk } from '../../domain.ts';
 import { GatewayError, providerNotConfigured } from '../../errors.ts';
 import { type RetryPolicy, type UpstreamCall, withRetries } from './call.ts';
 import { normalizeTogetherModelList } from './models.ts';
-import { mapFinishReason, mapStreamChunk, mapUsage, toTogetherParams } from './wire.ts';
+import { mapTogetherError } from './errors.ts';
+import { readTogetherSse } from './sse.ts';
+import { mapCompletion, mapStreamChunk, parseTogetherJson, toTogetherParams } from './wire.ts';
 
 export interface TogetherProviderOptions {
   apiKey: string | undefined;
@@ -62,17 +63,28 @@ export class TogetherProvider implements ChatProvider {
   async complete(request: ChatRequest, signal: AbortSignal): Promise<ProviderCompletion> {
     const client = this.requireClient();
     const params = { ...toTogetherParams(request), stream: false as const };
-    const { value, call } = await withRetries(signal, this.policy, (s) => client.chat.completions.create(params, { signal: s }));
+    // The raw body, not the SDK's parse: JSON.parse would round the 64-bit seed (see parseTogetherJson).
+    // Reading it inside the attempt keeps the body under the same deadline.
+    const { value, call } = await withRetries(signal, this.policy, async (s) => {
+      const response = await client.chat.completions.create(params, { signal: s }).asResponse();
+      return response.text();
+    });
     call.dispose();
-    return toCompletion(value as ChatCompletion & Record<string, unknown>, request.model);
+    let body: unknown;
+    try {
+      body = parseTogetherJson(value);
+    } catch (err) {
+      throw mapTogetherError(err);
+    }
+    return mapCompletion(body, request.model);
   }
 
   async stream(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<ProviderStreamChunk>> {
     const client = this.requireClient();
     // Always ask for usage: some models only send it on a trailing `choices: []` chunk when asked.
     const params = { ...toTogetherParams(request), stream: true as const, stream_options: { include_usage: true } };
-    const { value, call } = await withRetries(signal, this.policy, (s) => client.chat.completions.create(params, { signal: s }));
-    return iterateStream(value, call, this.options.streamIdleTimeoutMs);
+    const { value, call } = await withRetries(signal, this.policy, (s) => client.chat.completions.create(params, { signal: s }).asResponse());
+    return iterateStream(readTogetherSse(value), call, this.options.streamIdleTimeoutMs);
   }
 }
 
@@ -86,7 +98,7 @@ async function* iterateStream(source: AsyncIterable<unknown>, call: UpstreamCall
       yield mapStreamChunk(raw);
       call.arm(idleMs);
     }
-    // The SDK ends the iteration silently when its signal aborts: tell a timeout or a cancel apart from the end.
+    // An abort may also end the body quietly: tell a timeout or a cancel apart from the end.
     if (call.signal.aborted) throw call.failure(undefined, idleMessage);
   } catch (err) {
     if (err instanceof GatewayError && !call.signal.aborted) throw err;
@@ -94,17 +106,4 @@ async function* iterateStream(source: AsyncIterable<unknown>, call: UpstreamCall
   } finally {
     call.dispose();
   }
-}
-
-function toCompletion(body: ChatCompletion & Record<string, unknown>, requestedModel: string): ProviderCompletion {
-  const choice = body.choices?.[0] as (ChatCompletion['choices'][number] & { message: { reasoning?: unknown } }) | undefined;
-  const reasoning = choice?.message?.reasoning ?? (choice?.message as { reasoning_content?: unknown } | undefined)?.reasoning_content;
-  return {
-    id: typeof body.id === 'string' ? body.id : '',
-    model: typeof body.model === 'string' ? body.model : requestedModel,
-    content: typeof choice?.message?.content === 'string' ? choice.message.content : '',
-    reasoning: typeof reasoning === 'string' && reasoning !== '' ? reasoning : null,
-    finishReason: mapFinishReason(choice?.finish_reason) ?? 'STOP',
-    usage: mapUsage(body.usage),
-  };
 }
