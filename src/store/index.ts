@@ -3,9 +3,9 @@
  *
  *  - SQLite: 'file:./data/x.db', 'file:///abs/x.db', 'sqlite:./x.db', a plain path, or ':memory:'. The folder is created.
  *    WAL mode, busy_timeout 5000, synchronous NORMAL.
- *  - PostgreSQL: 'postgres://…' or 'postgresql://…' (pg.Pool, max 10). Optional `?schema=name` puts every table in that
- *    schema (created if missing; sets search_path on each connection) — tests use it to isolate runs. Other query
- *    parameters (sslmode, …) are passed to pg unchanged.
+ *  - PostgreSQL: 'postgres://…' or 'postgresql://…' (pg.Pool, max 10). Optional `?schema=name` (a lower-case identifier)
+ *    puts every table in that schema (created if missing; search_path is set on each connection) — tests use it to
+ *    isolate runs. Other query parameters (sslmode, …) are passed to pg unchanged.
  */
 import { fileURLToPath } from 'node:url';
 import { openPostgresStore } from './postgres.ts';
@@ -19,7 +19,8 @@ export type DatabaseTarget =
   | { kind: 'sqlite'; filename: string }
   | { kind: 'postgres'; connectionString: string; schema: string | null };
 
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** Lower-case identifiers only: used unquoted in search_path and quoted in CREATE SCHEMA, so case must not matter. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
   const url = databaseUrl.trim();

@@ -1,6 +1,7 @@
 /**
- * Versioned schema migrations for both dialects. Applied in order by migrate(), each in its own transaction together
- * with its schema_migrations row; never edit a released migration — append a new version.
+ * Versioned schema migrations for both dialects, applied in order by migrate() with their schema_migrations rows
+ * (SQLite: one BEGIN IMMEDIATE transaction per migration; PostgreSQL: all pending ones in one transaction under an
+ * advisory lock, so concurrent starts are safe). Never edit a released migration — append a new version.
  * Types: times are epoch ms (INTEGER / bigint); money and durations are REAL / double precision (never rounded;
  * PostgreSQL returns double precision as JS numbers); SQLite booleans are 0/1 integers.
  */
@@ -8,17 +9,21 @@ export type Dialect = 'sqlite' | 'postgres';
 
 interface Types {
   text: string;
+  /** Identifier-like text compared bytewise (PostgreSQL: COLLATE "C", cheaper B-tree comparisons than a locale). */
+  id: string;
   ms: string;
   int: string;
   big: string;
   float: string;
   bool: string;
+  /** JSON object {bin: count}. */
+  json: string;
   /** Table suffix for the rollups: clustered by primary key in SQLite. */
   clustered: string;
 }
 const TYPES: Record<Dialect, Types> = {
-  sqlite: { text: 'TEXT', ms: 'INTEGER', int: 'INTEGER', big: 'INTEGER', float: 'REAL', bool: 'INTEGER', clustered: ' WITHOUT ROWID' },
-  postgres: { text: 'text', ms: 'bigint', int: 'integer', big: 'bigint', float: 'double precision', bool: 'boolean', clustered: '' },
+  sqlite: { text: 'TEXT', id: 'TEXT', ms: 'INTEGER', int: 'INTEGER', big: 'INTEGER', float: 'REAL', bool: 'INTEGER', json: 'TEXT', clustered: ' WITHOUT ROWID' },
+  postgres: { text: 'text', id: 'text COLLATE "C"', ms: 'bigint', int: 'integer', big: 'bigint', float: 'double precision', bool: 'boolean', json: 'jsonb', clustered: '' },
 };
 
 export interface Migration {
@@ -52,13 +57,13 @@ export const MIGRATIONS: Migration[] = [
           revoked_at ${t.ms}
         )`,
         `CREATE TABLE activity (
-          id ${t.text} PRIMARY KEY,
+          id ${t.id} PRIMARY KEY,
           request_id ${t.text} NOT NULL,
           at ${t.ms} NOT NULL,
-          key_id ${t.text},
-          gateway ${t.text} NOT NULL,
+          key_id ${t.id},
+          gateway ${t.id} NOT NULL,
           provider ${t.text} NOT NULL,
-          model ${t.text} NOT NULL,
+          model ${t.id} NOT NULL,
           stream ${t.bool} NOT NULL,
           prompt_tokens ${t.int} NOT NULL,
           completion_tokens ${t.int} NOT NULL,
@@ -80,11 +85,11 @@ export const MIGRATIONS: Migration[] = [
         // scope '' = all keys of the gateway, else one key id. grain/bucket_start in ms (see rollup.ts).
         // cost_usd + cost_err is a compensated (Neumaier) sum: the total keeps full double precision.
         `CREATE TABLE rollup (
-          gateway ${t.text} NOT NULL,
-          scope ${t.text} NOT NULL,
+          gateway ${t.id} NOT NULL,
+          scope ${t.id} NOT NULL,
           grain ${t.int} NOT NULL,
           bucket_start ${t.ms} NOT NULL,
-          model ${t.text} NOT NULL,
+          model ${t.id} NOT NULL,
           requests ${t.big} NOT NULL,
           errors ${t.big} NOT NULL,
           cancelled ${t.big} NOT NULL,
@@ -98,22 +103,21 @@ export const MIGRATIONS: Migration[] = [
           tps_count ${t.big} NOT NULL,
           PRIMARY KEY (gateway, scope, grain, bucket_start, model)
         )${t.clustered}`,
-        // metric 0 = latency, 1 = TTFT; bin per rollup.ts histBin().
+        // Histograms {bin: count} (bins per rollup.ts histBin()); one row per bucket, merged on conflict.
         `CREATE TABLE rollup_hist (
-          gateway ${t.text} NOT NULL,
-          scope ${t.text} NOT NULL,
+          gateway ${t.id} NOT NULL,
+          scope ${t.id} NOT NULL,
           grain ${t.int} NOT NULL,
           bucket_start ${t.ms} NOT NULL,
-          metric ${t.int} NOT NULL,
-          bin ${t.int} NOT NULL,
-          n ${t.big} NOT NULL,
-          PRIMARY KEY (gateway, scope, grain, bucket_start, metric, bin)
+          latency_hist ${t.json} NOT NULL,
+          ttft_hist ${t.json} NOT NULL,
+          PRIMARY KEY (gateway, scope, grain, bucket_start)
         )${t.clustered}`,
         `CREATE TABLE rollup_keys (
-          gateway ${t.text} NOT NULL,
+          gateway ${t.id} NOT NULL,
           grain ${t.int} NOT NULL,
           bucket_start ${t.ms} NOT NULL,
-          key_id ${t.text} NOT NULL,
+          key_id ${t.id} NOT NULL,
           requests ${t.big} NOT NULL,
           PRIMARY KEY (gateway, grain, bucket_start, key_id)
         )${t.clustered}`,
@@ -141,5 +145,18 @@ export const ROLLUP_UPSERT_SET = `
 export const ROLLUP_INSERT_COLUMNS =
   'gateway, scope, grain, bucket_start, model, requests, errors, cancelled, prompt_tokens, completion_tokens, total_tokens, cost_usd, cost_err, latency_sum, tps_sum, tps_count';
 export const ROLLUP_CONFLICT = '(gateway, scope, grain, bucket_start, model)';
-export const HIST_CONFLICT = '(gateway, scope, grain, bucket_start, metric, bin)';
+export const HIST_CONFLICT = '(gateway, scope, grain, bucket_start)';
+
+/** SET clause merging two JSON histograms {bin: count} (the stored row's and the incoming one's) by adding counts. */
+export function histUpsertSet(d: Dialect): string {
+  const merge = (col: string): string =>
+    d === 'postgres'
+      ? `${col} = (SELECT COALESCE(jsonb_object_agg(k, v), '{}'::jsonb) FROM (SELECT k, SUM(v::bigint) AS v FROM (
+          SELECT key AS k, value AS v FROM jsonb_each_text(rollup_hist.${col})
+          UNION ALL SELECT key, value FROM jsonb_each_text(excluded.${col})) x GROUP BY k) y)`
+      : `${col} = (SELECT json_group_object(k, v) FROM (SELECT k, SUM(v) AS v FROM (
+          SELECT key AS k, value AS v FROM json_each(rollup_hist.${col})
+          UNION ALL SELECT key, value FROM json_each(excluded.${col})) GROUP BY k))`;
+  return `${merge('latency_hist')},\n  ${merge('ttft_hist')}`;
+}
 export const KEYS_CONFLICT = '(gateway, grain, bucket_start, key_id)';

@@ -8,13 +8,12 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { ActivityEntry } from '../usage/activity.ts';
 import {
-  HIST_CONFLICT, KEYS_CONFLICT, MIGRATIONS, ROLLUP_CONFLICT, ROLLUP_INSERT_COLUMNS, ROLLUP_UPSERT_SET, SCHEMA_MIGRATIONS_DDL,
+  HIST_CONFLICT, KEYS_CONFLICT, MIGRATIONS, histUpsertSet, ROLLUP_CONFLICT, ROLLUP_INSERT_COLUMNS, ROLLUP_UPSERT_SET, SCHEMA_MIGRATIONS_DDL,
 } from './migrations.ts';
 import { computeDeltas } from './rollup.ts';
 import { ACTIVITY_COLUMNS, KEY_COLUMNS, activityFromRow, activityValues, keyFromRow } from './rows.ts';
 import {
-  ALL_KEYS_SCOPE, BUDGET_EPSILON_USD, type HistRow, type RawRow, type RollupRow, type SqlQuery, buildStats, histQuery, planStats,
-  rawEdgeQuery, rollupRowsQuery, uniqueKeysQuery,
+  BUDGET_EPSILON_USD, type GroupRow, type HistRow, type SqlQuery, buildStats, groupsQuery, histQuery, planStats, uniqueKeysQuery,
 } from './stats-shared.ts';
 import { type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type StatsQuery, keyNameTaken } from './types.ts';
 
@@ -43,9 +42,9 @@ const ROLLUP_TYPES = ['text', 'text', 'integer', 'bigint', 'text', 'bigint', 'bi
 const UPSERT_ROLLUP = `INSERT INTO rollup (${ROLLUP_INSERT_COLUMNS})
   SELECT * FROM unnest(${ROLLUP_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
   ON CONFLICT ${ROLLUP_CONFLICT} DO UPDATE SET ${ROLLUP_UPSERT_SET}`;
-const UPSERT_HIST = `INSERT INTO rollup_hist (gateway, scope, grain, bucket_start, metric, bin, n)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::bigint[], $5::integer[], $6::integer[], $7::bigint[])
-  ON CONFLICT ${HIST_CONFLICT} DO UPDATE SET n = rollup_hist.n + excluded.n`;
+const UPSERT_HIST = `INSERT INTO rollup_hist (gateway, scope, grain, bucket_start, latency_hist, ttft_hist)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::bigint[], $5::jsonb[], $6::jsonb[])
+  ON CONFLICT ${HIST_CONFLICT} DO UPDATE SET ${histUpsertSet('postgres')}`;
 const UPSERT_KEYS = `INSERT INTO rollup_keys (gateway, grain, bucket_start, key_id, requests)
   SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::text[], $5::bigint[])
   ON CONFLICT ${KEYS_CONFLICT} DO UPDATE SET requests = rollup_keys.requests + excluded.requests`;
@@ -206,7 +205,10 @@ class PostgresStore implements GatewayStore {
         columns(d.rollup, 16, (r) => [r.gateway, r.scope, r.grain, r.bucketStart, r.model, r.requests, r.errors, r.cancelled,
           r.promptTokens, r.completionTokens, r.totalTokens, r.cost.hi, r.cost.lo, r.latencySum, r.tpsSum, r.tpsCount]),
       );
-      await c.query(UPSERT_HIST, columns(d.hist, 7, (h) => [h.gateway, h.scope, h.grain, h.bucketStart, h.metric, h.bin, h.count]));
+      await c.query(
+        UPSERT_HIST,
+        columns(d.hist, 6, (h) => [h.gateway, h.scope, h.grain, h.bucketStart, JSON.stringify(h.latency), JSON.stringify(h.ttft)]),
+      );
       if (d.keys.length > 0) {
         await c.query(UPSERT_KEYS, columns(d.keys, 5, (k) => [k.gateway, k.grain, k.bucketStart, k.keyId, k.requests]));
       }
@@ -215,17 +217,15 @@ class PostgresStore implements GatewayStore {
 
   async stats(query: StatsQuery): Promise<GatewayStatsResult> {
     const keyId = query.keyId ?? null;
-    const plan = planStats(query.timeRange, query.now);
-    if (keyId === '') return buildStats(plan, [], [], [], null); // '' is never a key (such rows count as keyless)
-    const scope = keyId ?? ALL_KEYS_SCOPE;
-    // Four independent reads in parallel on the pool (not one snapshot: rows committed meanwhile may show in some).
-    const [rollupRows, histRows, rawRows, keyRows] = await Promise.all([
-      this.rows<RollupRow>(rollupRowsQuery(plan, query.gateway, scope)),
-      this.rows<HistRow>(histQuery(plan, query.gateway, scope)),
-      plan.raw ? this.rows<RawRow>(rawEdgeQuery(plan.raw, query.gateway, keyId)) : Promise.resolve([]),
+    const plan = planStats(query.timeRange, query.now, keyId ?? '');
+    if (keyId === '') return buildStats(plan, [], [], null); // '' is never a key (such rows count as keyless)
+    // Independent reads in parallel on the pool (not one snapshot: rows committed meanwhile may show in some).
+    const [groups, histRows, keyRows] = await Promise.all([
+      this.rows<GroupRow>(groupsQuery('postgres', plan, query.gateway, keyId)),
+      this.rows<HistRow>(histQuery('postgres', plan, query.gateway, keyId)),
       keyId === null ? this.rows<{ n: number }>(uniqueKeysQuery(plan, query.gateway)) : Promise.resolve(null),
     ]);
-    return buildStats(plan, rollupRows, rawRows, histRows, keyRows ? Number(keyRows[0]?.n ?? 0) : null);
+    return buildStats(plan, groups, histRows, keyRows ? Number(keyRows[0]?.n ?? 0) : null);
   }
 
   async listActivity(filter: { keyId?: string | null; limit: number }): Promise<ActivityEntry[]> {

@@ -1,20 +1,27 @@
 /**
- * Rollups maintained by insertActivity (same transaction as the raw rows), so stats() never scans the log.
+ * Rollups maintained by insertActivity (same transaction as the raw rows), so stats() reads the log only for the
+ * partial bucket at the start of a range (see stats-shared.ts).
  *
- * Three grains — minute, hour, day (bucket_start = epoch ms floored to the grain, UTC) — and two scopes: '' = all keys
- * of the gateway, or one key id (rows without a key only feed the '' scope). Tables (see migrations.ts):
+ * Grains minute, hour, day (bucket_start = epoch ms floored to the grain, UTC) and two kinds of scope: '' = all keys of
+ * the gateway (all three grains), or one key id (hour and day only; rows without a key feed only ''). Tables:
  *  - rollup(gateway, scope, grain, bucket_start, model): counters and sums;
- *  - rollup_hist(gateway, scope, grain, bucket_start, metric, bin): log-scale histogram counts (latency, TTFT);
+ *  - rollup_hist(gateway, scope, grain, bucket_start): log-scale histograms of latency and TTFT as JSON {bin: count}
+ *    (one row per bucket, not per bin: merged in SQL on conflict, summed in JS by stats);
  *  - rollup_keys(gateway, grain, bucket_start, key_id): which keys were active (for uniqueKeys).
- * Deltas are aggregated per batch in JS and sorted by primary key, so concurrent writers lock rows in one order.
+ * Deltas are aggregated per batch in JS and sorted in one fixed order, so concurrent writers lock rows in the same order.
  */
 import type { ActivityEntry } from '../usage/activity.ts';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
-/** Coarsest first. Each divides the next coarser one. */
-export const GRAINS = [DAY_MS, HOUR_MS, MINUTE_MS] as const;
+/** Grains of the all-keys scope, coarsest first (each divides the next coarser one). */
+export const SCOPE_GRAINS: readonly number[] = [DAY_MS, HOUR_MS, MINUTE_MS];
+/**
+ * Grains of one-key scopes and of rollup_keys. No minute grain: at realistic densities nearly every row would be its
+ * own per-key minute bucket, doubling the write cost; stats read the sub-hour edge of a key from the log instead.
+ */
+export const KEY_GRAINS: readonly number[] = [DAY_MS, HOUR_MS];
 
 export const ALL_KEYS_SCOPE = '';
 export const METRIC_LATENCY = 0;
@@ -26,7 +33,7 @@ export const METRIC_TTFT = 1;
  * exact nearest-rank percentile: relative error <= 4.9% (absolute <= 0.5 ms below 1 ms).
  */
 export const HIST_BASE = 1.1;
-export const HIST_MAX_BIN = 300; // < 1000: rollup.ts packs (metric, bin) as metric * 1000 + bin
+export const HIST_MAX_BIN = 300;
 export const HIST_RELATIVE_PRECISION = Math.sqrt(HIST_BASE) - 1;
 const LN_BASE = Math.log(HIST_BASE);
 
@@ -88,14 +95,14 @@ export interface RollupDelta {
   tpsCount: number;
 }
 
+/** Histograms of one (gateway, scope, grain, bucket): bin → count, stored as JSON objects ({"57": 3, …}). */
 export interface HistDelta {
   gateway: string;
   scope: string;
   grain: number;
   bucketStart: number;
-  metric: number;
-  bin: number;
-  count: number;
+  latency: Record<string, number>;
+  ttft: Record<string, number>;
 }
 
 export interface KeyDelta {
@@ -114,9 +121,11 @@ export interface Deltas {
 
 const SEP = '\u0000';
 const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-/** Primary-key order (numbers first: cheap), identical in every process. */
+/** A total order on bucket rows (numbers first: cheap), identical in every process. */
 const cmpBucket = (a: { grain: number; bucketStart: number; gateway: string }, b: typeof a): number =>
   a.grain - b.grain || a.bucketStart - b.bucketStart || cmpStr(a.gateway, b.gateway);
+
+const ALL_ONLY = [ALL_KEYS_SCOPE];
 
 export function computeDeltas(rows: readonly ActivityEntry[]): Deltas {
   const rollup = new Map<string, RollupDelta>();
@@ -133,10 +142,11 @@ export function computeDeltas(rows: readonly ActivityEntry[]): Deltas {
     const latencyBin = histBin(r.latencyMs);
     const ttftBin = r.ttftMs === null ? -1 : histBin(r.ttftMs);
     const gateway = r.gateway;
-    for (const grain of GRAINS) {
+    for (const grain of SCOPE_GRAINS) {
       const bucketStart = Math.floor(at / grain) * grain;
       const gb = gateway + SEP + grain + SEP + bucketStart + SEP;
-      for (const scope of scopes) {
+      const keyGrain = KEY_GRAINS.includes(grain);
+      for (const scope of keyGrain ? scopes : ALL_ONLY) {
         const sk = gb + scope + SEP;
         const rk = sk + r.model;
         let d = rollup.get(rk);
@@ -159,10 +169,12 @@ export function computeDeltas(rows: readonly ActivityEntry[]): Deltas {
           d.tpsSum += r.tokensPerSecond;
           d.tpsCount += 1;
         }
-        addHist(hist, sk, gateway, scope, grain, bucketStart, METRIC_LATENCY, latencyBin);
-        if (ttftBin >= 0) addHist(hist, sk, gateway, scope, grain, bucketStart, METRIC_TTFT, ttftBin);
+        let h = hist.get(sk);
+        if (h === undefined) hist.set(sk, (h = { gateway, scope, grain, bucketStart, latency: {}, ttft: {} }));
+        h.latency[latencyBin] = (h.latency[latencyBin] ?? 0) + 1;
+        if (ttftBin >= 0) h.ttft[ttftBin] = (h.ttft[ttftBin] ?? 0) + 1;
       }
-      if (keyId !== null) {
+      if (keyId !== null && keyGrain) {
         const kk = gb + keyId;
         const k = keys.get(kk);
         if (k !== undefined) k.requests += 1;
@@ -172,16 +184,7 @@ export function computeDeltas(rows: readonly ActivityEntry[]): Deltas {
   }
   return {
     rollup: [...rollup.values()].sort((a, b) => cmpBucket(a, b) || cmpStr(a.scope, b.scope) || cmpStr(a.model, b.model)),
-    hist: [...hist.values()].sort((a, b) => cmpBucket(a, b) || cmpStr(a.scope, b.scope) || a.metric - b.metric || a.bin - b.bin),
+    hist: [...hist.values()].sort((a, b) => cmpBucket(a, b) || cmpStr(a.scope, b.scope)),
     keys: [...keys.values()].sort((a, b) => cmpBucket(a, b) || cmpStr(a.keyId, b.keyId)),
   };
-}
-
-function addHist(
-  m: Map<string, HistDelta>, prefix: string, gateway: string, scope: string, grain: number, bucketStart: number, metric: number, bin: number,
-): void {
-  const k = prefix + (metric * 1000 + bin);
-  const h = m.get(k);
-  if (h !== undefined) h.count += 1;
-  else m.set(k, { gateway, scope, grain, bucketStart, metric, bin, count: 1 });
 }

@@ -8,13 +8,12 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ActivityEntry } from '../usage/activity.ts';
 import {
-  HIST_CONFLICT, KEYS_CONFLICT, MIGRATIONS, ROLLUP_CONFLICT, ROLLUP_INSERT_COLUMNS, ROLLUP_UPSERT_SET, SCHEMA_MIGRATIONS_DDL,
+  HIST_CONFLICT, KEYS_CONFLICT, MIGRATIONS, histUpsertSet, ROLLUP_CONFLICT, ROLLUP_INSERT_COLUMNS, ROLLUP_UPSERT_SET, SCHEMA_MIGRATIONS_DDL,
 } from './migrations.ts';
 import { computeDeltas } from './rollup.ts';
 import { ACTIVITY_COLUMNS, KEY_COLUMNS, activityFromRow, activityValues, keyFromRow } from './rows.ts';
 import {
-  ALL_KEYS_SCOPE, BUDGET_EPSILON_USD, type HistRow, type RawRow, type RollupRow, type SqlQuery, buildStats, histQuery, planStats,
-  rawEdgeQuery, rollupRowsQuery, uniqueKeysQuery,
+  BUDGET_EPSILON_USD, type GroupRow, type HistRow, type SqlQuery, buildStats, groupsQuery, histQuery, planStats, uniqueKeysQuery,
 } from './stats-shared.ts';
 import { type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type StatsQuery, keyNameTaken } from './types.ts';
 
@@ -153,10 +152,10 @@ class SqliteStore implements GatewayStore {
         r.totalTokens, r.cost.hi, r.cost.lo, r.latencySum, r.tpsSum, r.tpsCount);
     }
     const hist = this.stmt(
-      `INSERT INTO rollup_hist (gateway, scope, grain, bucket_start, metric, bin, n) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT ${HIST_CONFLICT} DO UPDATE SET n = rollup_hist.n + excluded.n`,
+      `INSERT INTO rollup_hist (gateway, scope, grain, bucket_start, latency_hist, ttft_hist) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT ${HIST_CONFLICT} DO UPDATE SET ${histUpsertSet('sqlite')}`,
     );
-    for (const h of d.hist) hist.run(h.gateway, h.scope, h.grain, h.bucketStart, h.metric, h.bin, h.count);
+    for (const h of d.hist) hist.run(h.gateway, h.scope, h.grain, h.bucketStart, JSON.stringify(h.latency), JSON.stringify(h.ttft));
     const keys = this.stmt(
       `INSERT INTO rollup_keys (gateway, grain, bucket_start, key_id, requests) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT ${KEYS_CONFLICT} DO UPDATE SET requests = rollup_keys.requests + excluded.requests`,
@@ -166,16 +165,14 @@ class SqliteStore implements GatewayStore {
 
   async stats(query: StatsQuery): Promise<GatewayStatsResult> {
     const keyId = query.keyId ?? null;
-    const plan = planStats(query.timeRange, query.now);
-    if (keyId === '') return buildStats(plan, [], [], [], null); // '' is never a key (such rows count as keyless)
-    const scope = keyId ?? ALL_KEYS_SCOPE;
-    // One read transaction: a consistent snapshot across the four reads.
+    const plan = planStats(query.timeRange, query.now, keyId ?? '');
+    if (keyId === '') return buildStats(plan, [], [], null); // '' is never a key (such rows count as keyless)
+    // One read transaction: a consistent snapshot across the three reads.
     return this.db.transaction(() => {
-      const rollupRows = this.all<RollupRow>(rollupRowsQuery(plan, query.gateway, scope));
-      const histRows = this.all<HistRow>(histQuery(plan, query.gateway, scope));
-      const rawRows = plan.raw ? this.all<RawRow>(rawEdgeQuery(plan.raw, query.gateway, keyId)) : [];
+      const groups = this.all<GroupRow>(groupsQuery('sqlite', plan, query.gateway, keyId));
+      const histRows = this.all<HistRow>(histQuery('sqlite', plan, query.gateway, keyId));
       const uniqueKeys = keyId === null ? Number(this.all<{ n: number }>(uniqueKeysQuery(plan, query.gateway))[0]?.n ?? 0) : null;
-      return buildStats(plan, rollupRows, rawRows, histRows, uniqueKeys);
+      return buildStats(plan, groups, histRows, uniqueKeys);
     })();
   }
 

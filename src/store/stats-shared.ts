@@ -1,15 +1,19 @@
 /**
  * stats() for both dialects: plan which rollup buckets cover a time range, build the SQL, and assemble the result.
  *
- * Boundaries are exact to the millisecond: a range [from, ∞) is covered by whole buckets of the series grain from
- * ceil(from) on, then by finer grains (hour, minute) for the partial bucket at the start, and the last partial minute
- * [from, ceil_minute(from)) is read from the raw activity table (index (gateway, at) or (key_id, at)). So per range
- * we read at most ~(buckets in range × models) rollup rows, ~60×2 edge rows per finer grain and one minute of raw rows.
+ * Boundaries are exact to the millisecond. A range [from, ∞) is covered by whole rollup buckets from ceil(from) on —
+ * series grain for totals/byModel/series, days for histograms and unique keys — then by finer grains for the partial
+ * bucket at the start, down to the finest grain the scope has (all keys: minute; one key: hour, see rollup.ts). What
+ * is left, [from, ceil_finest(from)), is aggregated in SQL straight from the activity log (index (gateway, at) or
+ * (key_id, at)): under a minute of the gateway's rows, or under an hour of one key's rows (all of the last hour for a
+ * one-key LAST_1H). SQL groups everything by model and by series bucket, so a query returns ~(models + series buckets
+ * + histogram bins) rows whatever the row count.
  * Percentiles come from summed log-scale histograms: within 4.9% of the exact nearest-rank value (see rollup.ts).
  */
+import type { Dialect } from './migrations.ts';
 import type { GatewayStatsResult, ModelStats, SeriesPoint, TimeRange } from './types.ts';
 import {
-  ALL_KEYS_SCOPE, DAY_MS, GRAINS, HOUR_MS, KSum, METRIC_LATENCY, METRIC_TTFT, MINUTE_MS, histBin, percentileFromHist,
+  ALL_KEYS_SCOPE, DAY_MS, HIST_BASE, HIST_MAX_BIN, HOUR_MS, KEY_GRAINS, KSum, METRIC_TTFT, MINUTE_MS, SCOPE_GRAINS, percentileFromHist,
 } from './rollup.ts';
 
 /** reserveBudget tolerates this much float drift over the budget (a nano-dollar), so "exactly the budget" fits. */
@@ -30,7 +34,7 @@ export const SERIES_MS: Record<TimeRange, number> = {
   LAST_30D: DAY_MS,
   ALL: DAY_MS,
 };
-const COARSE_GRAIN: Record<TimeRange, number> = {
+const SERIES_GRAIN: Record<TimeRange, number> = {
   LAST_1H: MINUTE_MS,
   LAST_24H: HOUR_MS,
   LAST_7D: HOUR_MS,
@@ -48,41 +52,43 @@ export interface Span {
 export interface Segment extends Span {
   grain: number;
 }
+/** Whole rollup buckets plus an optional raw-log span, together exactly [from, ∞). */
+export interface Cover {
+  segments: Segment[];
+  raw: Span | null;
+}
 export interface StatsPlan {
   seriesMs: number;
-  /** Series-aligned cover (whole buckets of the series grain): for the rollup rows (totals, byModel, series). */
-  seriesSegments: Segment[];
-  /** Coarsest cover (days, then hours, then minutes): for histograms and unique keys, which ignore the series. */
-  summarySegments: Segment[];
-  /** [from, ceil_minute(from)): read from the raw log. */
-  raw: Span | null;
+  /** Series-aligned: for totals, byModel, series. */
+  series: Cover;
+  /** Coarsest: for histograms and unique keys, which ignore the series. */
+  summary: Cover;
 }
 
 const ceilTo = (t: number, grain: number): number => Math.ceil(t / grain) * grain;
 
-/** Cover [from, ∞) with whole buckets of `coarsest` and finer grains; returns where the raw part ends. */
-function cover(from: number, coarsest: number): { segments: Segment[]; rawTo: number } {
+/** Cover [from, ∞) with whole buckets of grains <= coarsest among `grains` (coarsest first), then the raw log. */
+function cover(from: number, coarsest: number, grains: readonly number[]): Cover {
   const segments: Segment[] = [];
   let upper = MAX_MS;
-  for (const grain of GRAINS) {
+  for (const grain of grains) {
     if (grain > coarsest) continue;
     const lo = ceilTo(from, grain);
     if (lo < upper) segments.push({ grain, from: lo, to: upper });
     upper = lo;
   }
-  return { segments, rawTo: upper };
+  return { segments, raw: from < upper ? { from, to: upper } : null };
 }
 
-export function planStats(range: TimeRange, now: number): StatsPlan {
+export function planStats(range: TimeRange, now: number, scope: string): StatsPlan {
   const seriesMs = SERIES_MS[range];
   if (range === 'ALL') {
-    const all = [{ grain: DAY_MS, from: MIN_MS, to: MAX_MS }];
-    return { seriesMs, seriesSegments: all, summarySegments: all, raw: null };
+    const all: Cover = { segments: [{ grain: DAY_MS, from: MIN_MS, to: MAX_MS }], raw: null };
+    return { seriesMs, series: all, summary: all };
   }
   const from = Math.ceil(now - RANGE_MS[range]); // `at` is integral: at >= x  <=>  at >= ceil(x)
-  const series = cover(from, COARSE_GRAIN[range]);
-  const summary = cover(from, DAY_MS); // both end at ceil_minute(from)
-  return { seriesMs, seriesSegments: series.segments, summarySegments: summary.segments, raw: from < series.rawTo ? { from, to: series.rawTo } : null };
+  const grains = scope === ALL_KEYS_SCOPE ? SCOPE_GRAINS : KEY_GRAINS;
+  return { seriesMs, series: cover(from, SERIES_GRAIN[range], grains), summary: cover(from, DAY_MS, grains) };
 }
 
 export interface SqlQuery {
@@ -90,59 +96,116 @@ export interface SqlQuery {
   params: unknown[];
 }
 
-const ROLLUP_COLS =
-  'model, bucket_start, requests, errors, cancelled, prompt_tokens, completion_tokens, total_tokens, cost_usd, cost_err, latency_sum, tps_sum, tps_count';
+const union = (parts: SqlQuery[]): SqlQuery => ({
+  sql: parts.map((p) => p.sql).join('\nUNION ALL\n'),
+  params: parts.flatMap((p) => p.params),
+});
 
-function union(segments: Segment[], part: (seg: Segment) => SqlQuery): SqlQuery {
-  const parts = segments.map(part);
-  return { sql: parts.map((p) => p.sql).join('\nUNION ALL\n'), params: parts.flatMap((p) => p.params) };
+/** WHERE for raw activity rows of a span, using the (key_id, at) or (gateway, at) index. */
+function rawWhere(raw: Span, gateway: string, keyId: string | null): SqlQuery {
+  return keyId === null
+    ? { sql: 'gateway = ? AND at >= ? AND at < ?', params: [gateway, raw.from, raw.to] }
+    : { sql: 'key_id = ? AND at >= ? AND at < ? AND gateway = ?', params: [keyId, raw.from, raw.to, gateway] };
 }
 
-/** Rollup rows of the plan's segments (not grouped: JS sums them with compensation). '?' placeholders. */
-export function rollupRowsQuery(plan: StatsPlan, gateway: string, scope: string): SqlQuery {
-  return union(plan.seriesSegments, (s) => ({
-    sql: `SELECT ${ROLLUP_COLS} FROM rollup WHERE gateway = ? AND scope = ? AND grain = ${s.grain} AND bucket_start >= ? AND bucket_start < ?`,
-    params: [gateway, scope, s.from, s.to],
-  }));
-}
+const boolInt = (d: Dialect, col: string): string => (d === 'postgres' ? `${col}::int` : col);
+/** rollup.ts histBin() in SQL (ln may differ from Math.log in the last bit: harmless at a bin edge). */
+const binSql = (d: Dialect, col: string): string =>
+  `CASE WHEN ${col} >= 1 THEN ${d === 'postgres' ? 'LEAST' : 'MIN'}(${HIST_MAX_BIN}, 1 + CAST(floor(ln(${col}) / ${Math.log(HIST_BASE)}) AS INTEGER)) ELSE 0 END`;
 
-export function histQuery(plan: StatsPlan, gateway: string, scope: string): SqlQuery {
-  const u = union(plan.summarySegments, (s) => ({
-    sql: `SELECT metric, bin, n FROM rollup_hist WHERE gateway = ? AND scope = ? AND grain = ${s.grain} AND bucket_start >= ? AND bucket_start < ?`,
-    params: [gateway, scope, s.from, s.to],
+/**
+ * Sums grouped two ways: kind 0 = per model, kind 1 = per series bucket (sb). '?' placeholders.
+ * Cost is summed precisely: SQLite's SUM is compensated (Kahan-Babushka-Neumaier); PostgreSQL sums exact numerics
+ * (each double via its shortest round-trip text — float8::numeric would keep only 15 digits) and rounds once.
+ */
+export function groupsQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId: string | null): SqlQuery {
+  const s = plan.seriesMs;
+  const scope = keyId ?? ALL_KEYS_SCOPE;
+  const parts: SqlQuery[] = plan.series.segments.map((seg) => ({
+    sql: `SELECT model, (bucket_start / ${s}) * ${s} AS sb, requests, errors, cancelled, prompt_tokens, completion_tokens, total_tokens,
+      cost_usd, cost_err, latency_sum, tps_sum, tps_count
+      FROM rollup WHERE gateway = ? AND scope = ? AND grain = ${seg.grain} AND bucket_start >= ? AND bucket_start < ?`,
+    params: [gateway, scope, seg.from, seg.to],
   }));
-  return { sql: `SELECT metric, bin, SUM(n) AS n FROM (${u.sql}) h GROUP BY metric, bin`, params: u.params };
-}
-
-/** Distinct non-null keys over the segments and the raw edge (all-keys scope only). */
-export function uniqueKeysQuery(plan: StatsPlan, gateway: string): SqlQuery {
-  const parts = plan.summarySegments.map((s) => ({
-    sql: `SELECT key_id FROM rollup_keys WHERE gateway = ? AND grain = ${s.grain} AND bucket_start >= ? AND bucket_start < ?`,
-    params: [gateway, s.from, s.to] as unknown[],
-  }));
-  if (plan.raw) {
+  if (plan.series.raw) {
+    const w = rawWhere(plan.series.raw, gateway, keyId);
+    const cancelled = boolInt(d, 'cancelled');
     parts.push({
-      sql: `SELECT key_id FROM activity WHERE gateway = ? AND at >= ? AND at < ? AND key_id IS NOT NULL AND key_id <> ''`,
-      params: [gateway, plan.raw.from, plan.raw.to],
+      sql: `SELECT model, (at / ${s}) * ${s} AS sb, 1 AS requests,
+        CASE WHEN error_code IS NOT NULL AND ${cancelled} = 0 THEN 1 ELSE 0 END AS errors, ${cancelled} AS cancelled,
+        prompt_tokens, completion_tokens, total_tokens, COALESCE(cost_usd, 0) AS cost_usd, 0 AS cost_err, latency_ms AS latency_sum,
+        COALESCE(tokens_per_second, 0) AS tps_sum, CASE WHEN tokens_per_second IS NULL THEN 0 ELSE 1 END AS tps_count
+        FROM activity WHERE ${w.sql}`,
+      params: w.params,
     });
   }
-  return { sql: `SELECT COUNT(*) AS n FROM (${parts.map((p) => p.sql).join('\nUNION\n')}) k`, params: parts.flatMap((p) => p.params) };
+  if (parts.length === 0) return { sql: 'SELECT 0 AS kind WHERE 1 = 0', params: [] };
+  const u = union(parts);
+  const cost = d === 'postgres' ? 'SUM(cost_usd::text::numeric)::float8' : 'SUM(cost_usd)';
+  const sums = `SUM(requests) AS requests, SUM(errors) AS errors, SUM(cancelled) AS cancelled, SUM(prompt_tokens) AS prompt_tokens,
+    SUM(completion_tokens) AS completion_tokens, SUM(total_tokens) AS total_tokens, ${cost} AS cost_usd, SUM(cost_err) AS cost_err,
+    SUM(latency_sum) AS latency_sum, SUM(tps_sum) AS tps_sum, SUM(tps_count) AS tps_count`;
+  return {
+    sql: `WITH t AS (${u.sql})
+      SELECT 0 AS kind, model, 0 AS sb, ${sums} FROM t GROUP BY model
+      UNION ALL
+      SELECT 1 AS kind, '' AS model, sb, ${sums} FROM t GROUP BY sb`,
+    params: u.params,
+  };
 }
 
-export function rawEdgeQuery(raw: Span, gateway: string, keyId: string | null): SqlQuery {
-  const cols =
-    'model, at, prompt_tokens, completion_tokens, total_tokens, cost_usd, latency_ms, ttft_ms, tokens_per_second, error_code, cancelled';
-  return keyId === null
-    ? { sql: `SELECT ${cols} FROM activity WHERE gateway = ? AND at >= ? AND at < ?`, params: [gateway, raw.from, raw.to] }
-    : {
-        sql: `SELECT ${cols} FROM activity WHERE key_id = ? AND at >= ? AND at < ? AND gateway = ?`,
-        params: [keyId, raw.from, raw.to, gateway],
-      };
+/**
+ * Histograms over the summary cover: one row per rollup bucket (lat/ttft JSON {bin: count}, summed in JS — cheaper
+ * than unpacking JSON in SQL), plus (metric, bin, n) rows binned in SQL from the raw span (metric 0 = latency, 1 = TTFT).
+ */
+export function histQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId: string | null): SqlQuery {
+  const scope = keyId ?? ALL_KEYS_SCOPE;
+  const nul = (pgType: string): string => (d === 'postgres' ? `NULL::${pgType}` : 'NULL');
+  const parts: SqlQuery[] = plan.summary.segments.map((seg) => ({
+    sql: `SELECT latency_hist AS lat, ttft_hist AS ttft, ${nul('int')} AS metric, ${nul('int')} AS bin, ${nul('bigint')} AS n
+      FROM rollup_hist WHERE gateway = ? AND scope = ? AND grain = ${seg.grain} AND bucket_start >= ? AND bucket_start < ?`,
+    params: [gateway, scope, seg.from, seg.to],
+  }));
+  if (plan.summary.raw) {
+    const w = rawWhere(plan.summary.raw, gateway, keyId);
+    parts.push({
+      sql: `SELECT ${nul('jsonb')} AS lat, ${nul('jsonb')} AS ttft, metric, bin, COUNT(*) AS n FROM (
+          SELECT 0 AS metric, ${binSql(d, 'latency_ms')} AS bin FROM activity WHERE ${w.sql}
+          UNION ALL
+          SELECT 1 AS metric, ${binSql(d, 'ttft_ms')} AS bin FROM activity WHERE ${w.sql} AND ttft_ms IS NOT NULL
+        ) r GROUP BY metric, bin`,
+      params: [...w.params, ...w.params],
+    });
+  }
+  return union(parts);
 }
 
-export interface RollupRow {
+/** Distinct non-null keys over the summary cover (all-keys scope only; rollup_keys has the key grains). */
+export function uniqueKeysQuery(plan: StatsPlan, gateway: string): SqlQuery {
+  const parts: SqlQuery[] = plan.summary.segments
+    .filter((seg) => KEY_GRAINS.includes(seg.grain))
+    .map((seg) => ({
+      sql: `SELECT key_id FROM rollup_keys WHERE gateway = ? AND grain = ${seg.grain} AND bucket_start >= ? AND bucket_start < ?`,
+      params: [gateway, seg.from, seg.to],
+    }));
+  // Rollup minute segments and the raw span: from the log (together at most an hour: [from, ceil_hour(from))).
+  const finer = [...plan.summary.segments.filter((seg) => !KEY_GRAINS.includes(seg.grain)), ...(plan.summary.raw ? [plan.summary.raw] : [])];
+  if (finer.length > 0) {
+    const span = { from: Math.min(...finer.map((x) => x.from)), to: Math.max(...finer.map((x) => x.to)) };
+    parts.push({
+      sql: `SELECT key_id FROM activity WHERE gateway = ? AND at >= ? AND at < ? AND key_id IS NOT NULL AND key_id <> ''`,
+      params: [gateway, span.from, span.to],
+    });
+  }
+  if (parts.length === 0) return { sql: 'SELECT 0 AS n', params: [] };
+  const u = union(parts);
+  return { sql: `SELECT COUNT(DISTINCT key_id) AS n FROM (${u.sql}) k`, params: u.params };
+}
+
+export interface GroupRow {
+  kind: number;
   model: string;
-  bucket_start: number;
+  sb: number;
   requests: number;
   errors: number;
   cancelled: number;
@@ -155,23 +218,13 @@ export interface RollupRow {
   tps_sum: number;
   tps_count: number;
 }
-export interface RawRow {
-  model: string;
-  at: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cost_usd: number | null;
-  latency_ms: number;
-  ttft_ms: number | null;
-  tokens_per_second: number | null;
-  error_code: string | null;
-  cancelled: number | boolean;
-}
+type JsonHist = string | Record<string, number> | null; // SQLite: JSON text; PostgreSQL: parsed jsonb
 export interface HistRow {
-  metric: number;
-  bin: number;
-  n: number;
+  lat: JsonHist;
+  ttft: JsonHist;
+  metric: number | null;
+  bin: number | null;
+  n: number | null;
 }
 
 interface Acc {
@@ -186,72 +239,56 @@ interface Acc {
   tpsSum: number;
   tpsCount: number;
 }
-const newAcc = (): Acc => ({
-  requests: 0, errors: 0, cancelled: 0, prompt: 0, completion: 0, total: 0, cost: new KSum(), latencySum: 0, tpsSum: 0, tpsCount: 0,
-});
 
-function addRollup(a: Acc, r: RollupRow): void {
-  a.requests += r.requests;
-  a.errors += r.errors;
-  a.cancelled += r.cancelled;
-  a.prompt += r.prompt_tokens;
-  a.completion += r.completion_tokens;
-  a.total += r.total_tokens;
-  a.cost.add(r.cost_usd);
-  a.cost.add(r.cost_err);
-  a.latencySum += r.latency_sum;
-  a.tpsSum += r.tps_sum;
-  a.tpsCount += r.tps_count;
+function accumulate(rows: GroupRow[]): Acc {
+  const a: Acc = { requests: 0, errors: 0, cancelled: 0, prompt: 0, completion: 0, total: 0, cost: new KSum(), latencySum: 0, tpsSum: 0, tpsCount: 0 };
+  for (const r of rows) {
+    a.requests += Number(r.requests);
+    a.errors += Number(r.errors);
+    a.cancelled += Number(r.cancelled);
+    a.prompt += Number(r.prompt_tokens);
+    a.completion += Number(r.completion_tokens);
+    a.total += Number(r.total_tokens);
+    a.cost.add(Number(r.cost_usd));
+    a.cost.add(Number(r.cost_err));
+    a.latencySum += Number(r.latency_sum);
+    a.tpsSum += Number(r.tps_sum);
+    a.tpsCount += Number(r.tps_count);
+  }
+  return a;
 }
 
-const rawAsRollup = (r: RawRow): RollupRow => {
-  const cancelled = r.cancelled === true || r.cancelled === 1;
-  return {
-    model: r.model, bucket_start: r.at, requests: 1, errors: r.error_code !== null && !cancelled ? 1 : 0, cancelled: cancelled ? 1 : 0,
-    prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens, total_tokens: r.total_tokens, cost_usd: r.cost_usd ?? 0,
-    cost_err: 0, latency_sum: r.latency_ms, tps_sum: r.tokens_per_second ?? 0, tps_count: r.tokens_per_second === null ? 0 : 1,
-  };
-};
+const byModelOrder = (x: ModelStats, y: ModelStats): number => y.requests - x.requests || (x.model < y.model ? -1 : x.model > y.model ? 1 : 0);
 
 /** uniqueKeys: the count for the all-keys scope, or null for a one-key query (then 1 if it has rows, else 0). */
-export function buildStats(plan: StatsPlan, rollupRows: RollupRow[], rawRows: RawRow[], histRows: HistRow[], uniqueKeys: number | null): GatewayStatsResult {
-  const total = newAcc();
-  const models = new Map<string, Acc>();
-  const series = new Map<number, Acc>();
+export function buildStats(plan: StatsPlan, groups: GroupRow[], histRows: HistRow[], uniqueKeys: number | null): GatewayStatsResult {
+  const modelRows = groups.filter((g) => Number(g.kind) === 0 && Number(g.requests) > 0);
+  const total = accumulate(modelRows);
+  const byModel: ModelStats[] = modelRows
+    .map((g) => {
+      const a = accumulate([g]);
+      return { model: g.model, requests: a.requests, totalTokens: a.total, costUsd: a.cost.value, avgLatencyMs: a.latencySum / a.requests, errorRate: a.errors / a.requests };
+    })
+    .sort(byModelOrder);
+  const series: SeriesPoint[] = groups
+    .filter((g) => Number(g.kind) === 1 && Number(g.requests) > 0)
+    .map((g) => {
+      const a = accumulate([g]);
+      return { bucketStart: Number(g.sb), requests: a.requests, totalTokens: a.total, costUsd: a.cost.value, errors: a.errors };
+    })
+    .sort((x, y) => x.bucketStart - y.bucketStart);
   const hists = [new Map<number, number>(), new Map<number, number>()] as const;
-  const add = (r: RollupRow): void => {
-    addRollup(total, r);
-    let m = models.get(r.model);
-    if (!m) models.set(r.model, (m = newAcc()));
-    addRollup(m, r);
-    const sb = Math.floor(r.bucket_start / plan.seriesMs) * plan.seriesMs;
-    let s = series.get(sb);
-    if (!s) series.set(sb, (s = newAcc()));
-    addRollup(s, r);
+  const bump = (i: 0 | 1, bin: number, n: number): void => void hists[i].set(bin, (hists[i].get(bin) ?? 0) + n);
+  const addJson = (i: 0 | 1, h: JsonHist): void => {
+    const obj: Record<string, number> = typeof h === 'string' ? JSON.parse(h) : (h ?? {});
+    for (const bin in obj) bump(i, Number(bin), Number(obj[bin]));
   };
-  for (const r of rollupRows) add(r);
-  const bump = (metric: number, bin: number, n: number): void => {
-    const h = hists[metric === METRIC_TTFT ? 1 : 0];
-    h.set(bin, (h.get(bin) ?? 0) + n);
-  };
-  for (const r of rawRows) {
-    add(rawAsRollup(r));
-    bump(METRIC_LATENCY, histBin(r.latency_ms), 1);
-    if (r.ttft_ms !== null) bump(METRIC_TTFT, histBin(r.ttft_ms), 1);
+  for (const h of histRows) {
+    if (h.lat !== null || h.ttft !== null) {
+      addJson(0, h.lat);
+      addJson(1, h.ttft);
+    } else bump(Number(h.metric) === METRIC_TTFT ? 1 : 0, Number(h.bin), Number(h.n));
   }
-  for (const h of histRows) bump(h.metric, h.bin, h.n);
-
-  const byModel: ModelStats[] = [...models.entries()]
-    .filter(([, a]) => a.requests > 0)
-    .map(([model, a]) => ({
-      model, requests: a.requests, totalTokens: a.total, costUsd: a.cost.value,
-      avgLatencyMs: a.requests > 0 ? a.latencySum / a.requests : null, errorRate: a.requests > 0 ? a.errors / a.requests : 0,
-    }))
-    .sort((x, y) => y.requests - x.requests || (x.model < y.model ? -1 : x.model > y.model ? 1 : 0));
-  const points: SeriesPoint[] = [...series.entries()]
-    .filter(([, a]) => a.requests > 0)
-    .sort((x, y) => x[0] - y[0])
-    .map(([bucketStart, a]) => ({ bucketStart, requests: a.requests, totalTokens: a.total, costUsd: a.cost.value, errors: a.errors }));
   const n = total.requests;
   return {
     totalRequests: n,
@@ -270,9 +307,8 @@ export function buildStats(plan: StatsPlan, rollupRows: RollupRow[], rawRows: Ra
     ttftP50Ms: percentileFromHist(hists[1], 0.5),
     ttftP95Ms: percentileFromHist(hists[1], 0.95),
     byModel,
-    series: points,
+    series,
     bucketSeconds: plan.seriesMs / 1000,
   };
 }
 
-export { ALL_KEYS_SCOPE };
