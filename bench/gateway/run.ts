@@ -1,0 +1,176 @@
+/**
+ * `npm run bench` — the gateway's own cost, side by side with direct calls and Portkey, in one process tree.
+ *   --smoke            a few hundred requests in total (the test suite runs this so the harness cannot rot)
+ *   --soak-minutes N   length of the memory soak (default 10; 0.2 in smoke mode)
+ *   --out FILE         JSON results (default bench/results/gateway.json)
+ *   --no-portkey       skip the peer gateway
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { BENCH_ADMIN_KEY, type Proc, rssMiB, startGateway, startPortkey, startSimulator } from './procs.ts';
+import { type StreamStats, graphqlStream, sseStream, summarize, wsClient } from './streams.ts';
+import { type LatencyStats, measureLatency, percentile, post, targets } from './targets.ts';
+
+const { values } = parseArgs({
+  options: { smoke: { type: 'boolean' }, 'soak-minutes': { type: 'string' }, out: { type: 'string' }, 'no-portkey': { type: 'boolean' } },
+});
+const smoke = values.smoke ?? false;
+const soakMinutes = Number(values['soak-minutes'] ?? (smoke ? 0.2 : 10));
+const out = values.out ?? new URL('../results/gateway.json', import.meta.url).pathname;
+const scale = smoke ? { latencyN: 40, warmup: 10, throughputSec: 1, streams1: 3, streamsMany: 10, openStreams: 40, cacheQueries: 50 } : { latencyN: 2000, warmup: 200, throughputSec: 10, streams1: 50, streamsMany: 100, openStreams: 1000, cacheQueries: 1000 };
+
+const procs: Proc[] = [];
+const track = async (p: Promise<Proc>): Promise<Proc> => {
+  const proc = await p;
+  procs.push(proc);
+  return proc;
+};
+const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
+const simControl = (simUrl: string) => simUrl.replace(/\/v1$/, '');
+const simStats = async (simUrl: string) => (await fetch(`${simControl(simUrl)}/__sim/stats`)).json() as Promise<{ modelsCalls: number; openStreams: number }>;
+
+async function latencySection(urls: { sim: string; gateway: string; portkey?: string }) {
+  const result: Record<string, LatencyStats & { addedP50: number; addedP99: number }> = {};
+  let direct: LatencyStats | undefined;
+  for (const target of targets(urls)) {
+    const stats = await measureLatency(target, scale.latencyN, scale.warmup);
+    direct ??= stats;
+    result[target.name] = { ...stats, addedP50: stats.p50 - direct.p50, addedP99: stats.p99 - direct.p99 };
+    log(`latency ${target.name}: p50 ${stats.p50.toFixed(3)} ms, p99 ${stats.p99.toFixed(3)} ms, errors ${stats.errors}`);
+  }
+  return result;
+}
+
+async function throughputSection(urls: { sim: string; gateway: string; portkey?: string }) {
+  const result: Record<string, { reqPerSec: number; ratio: number; non2xx: number; errors: number; p99: number }> = {};
+  let directRps = 0;
+  for (const target of targets(urls)) {
+    const r = await autocannon({ url: target.url, method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: target.body, connections: 16, duration: scale.throughputSec });
+    const rps = r.requests.average;
+    if (target.name === 'direct') directRps = rps;
+    result[target.name] = { reqPerSec: rps, ratio: directRps ? rps / directRps : 1, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99 };
+    log(`throughput ${target.name}: ${rps.toFixed(0)} req/s (${((rps / (directRps || rps)) * 100).toFixed(1)} % of direct)`);
+  }
+  return result;
+}
+
+async function streamingSection(simUrl: string, gatewayUrl: string) {
+  const result: Record<string, Record<string, StreamStats & { addedTtftP50: number; addedGapMean: number }>> = {};
+  for (const concurrency of [1, scale.streamsMany]) {
+    const rounds = concurrency === 1 ? scale.streams1 : 1;
+    const run = async (one: () => Promise<number[]>) => {
+      const runs: number[][] = [];
+      for (let r = 0; r < rounds; r++) runs.push(...(await Promise.all(Array.from({ length: concurrency }, one))));
+      return summarize(runs);
+    };
+    const client = wsClient(gatewayUrl);
+    const direct = await run(() => sseStream(simUrl, 'bench-upstream-key'));
+    const sse = await run(() => sseStream(`${gatewayUrl}/v1`, BENCH_ADMIN_KEY));
+    const ws = await run(() => graphqlStream(client));
+    await client.dispose();
+    const added = (s: StreamStats) => ({ ...s, addedTtftP50: s.ttftP50 - direct.ttftP50, addedGapMean: s.gapMean - direct.gapMean });
+    result[`${concurrency}`] = { direct: added(direct), restSse: added(sse), chatStream: added(ws) };
+    log(`streams x${concurrency}: TTFT p50 direct ${direct.ttftP50.toFixed(2)} / SSE ${sse.ttftP50.toFixed(2)} / chatStream ${ws.ttftP50.toFixed(2)} ms`);
+  }
+  return result;
+}
+
+async function memorySection() {
+  const sim = await track(startSimulator({ chunkDelayMs: 1500 }));
+  const gw = await track(startGateway(sim.url));
+  await post(targets({ sim: sim.url, gateway: gw.url })[2]!); // load the catalog once
+  await new Promise((r) => setTimeout(r, 500));
+  const idle = rssMiB(gw.pid);
+  const clients = Array.from({ length: Math.ceil(scale.openStreams / 20) }, () => wsClient(gw.url));
+  const pending = Array.from({ length: scale.openStreams }, (_, i) => graphqlStream(clients[i % clients.length]!, 1).catch(() => []));
+  const deadline = Date.now() + 60_000;
+  while ((await simStats(sim.url)).openStreams < scale.openStreams && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  const open = (await simStats(sim.url)).openStreams;
+  const withStreams = rssMiB(gw.pid);
+  log(`memory: idle ${idle.toFixed(1)} MiB, ${open} open streams ${withStreams.toFixed(1)} MiB`);
+  await Promise.all(pending);
+  await Promise.all(clients.map((c) => c.dispose()));
+  return { idleRssMiB: idle, openStreams: open, rssWithStreamsMiB: withStreams };
+}
+
+async function soakSection() {
+  const sim = await track(startSimulator({ chunkDelayMs: 20 }));
+  const gw = await track(startGateway(sim.url));
+  const samples: Array<{ minute: number; rss: number }> = [];
+  const started = Date.now();
+  const end = started + soakMinutes * 60_000;
+  const sampleEvery = smoke ? 2000 : 10_000;
+  let completed = 0;
+  let disconnected = 0;
+  const worker = async (client: ReturnType<typeof wsClient>) => {
+    while (Date.now() < end) {
+      const stopAfter = Math.random() < 0.5 ? 1 + Math.floor(Math.random() * 8) : Infinity;
+      await graphqlStream(client, stopAfter).catch(() => []);
+      if (stopAfter === Infinity) completed++;
+      else disconnected++;
+    }
+  };
+  const clients = Array.from({ length: 5 }, () => wsClient(gw.url));
+  const workers = clients.flatMap((c) => Array.from({ length: 10 }, () => worker(c)));
+  const sampler = setInterval(() => samples.push({ minute: (Date.now() - started) / 60_000, rss: rssMiB(gw.pid) }), sampleEvery);
+  await Promise.all(workers);
+  clearInterval(sampler);
+  await Promise.all(clients.map((c) => c.dispose()));
+  // Growth = least-squares slope of RSS over time, after the first fifth (warm-up: JIT, caches, pools).
+  const steady = samples.filter((s) => s.minute >= soakMinutes / 5);
+  const n = steady.length;
+  const mx = steady.reduce((a, s) => a + s.minute, 0) / n;
+  const my = steady.reduce((a, s) => a + s.rss, 0) / n;
+  const slope = steady.reduce((a, s) => a + (s.minute - mx) * (s.rss - my), 0) / steady.reduce((a, s) => a + (s.minute - mx) ** 2, 0);
+  log(`soak ${soakMinutes} min: ${completed} completed, ${disconnected} disconnected, RSS growth ${slope.toFixed(3)} MiB/min`);
+  return { minutes: soakMinutes, streamsCompleted: completed, streamsDisconnected: disconnected, rssGrowthMiBPerMin: slope, rssStartMiB: samples[0]?.rss, rssEndMiB: samples.at(-1)?.rss, openUpstreamStreamsAfter: (await simStats(sim.url)).openStreams };
+}
+
+async function cacheSection() {
+  const sim = await track(startSimulator({ latencyMs: 20 }));
+  const gw = await track(startGateway(sim.url));
+  const query = { name: 'models', url: `${gw.url}/graphql`, headers: {}, body: JSON.stringify({ query: '{ models { id } }' }) };
+  const cold = await Promise.all(Array.from({ length: scale.cacheQueries }, () => post(query)));
+  const upstreamCalls = (await simStats(sim.url)).modelsCalls;
+  const warm = await measureLatency(query, scale.latencyN / 2, scale.warmup);
+  log(`cache: ${scale.cacheQueries} cold queries → ${upstreamCalls} upstream call(s); warm p50 ${warm.p50.toFixed(3)} ms`);
+  return { coldQueries: scale.cacheQueries, failed: cold.filter((r) => r.status !== 200).length, upstreamCalls, warmP50Ms: warm.p50, warmP99Ms: warm.p99 };
+}
+
+async function main() {
+  const results: Record<string, unknown> = { when: new Date().toISOString(), smoke, node: process.version, cpus: (await import('node:os')).cpus().length };
+  try {
+    const sim0 = await track(startSimulator());
+    const sim20 = await track(startSimulator({ latencyMs: 20 }));
+    const gw0 = await track(startGateway(sim0.url));
+    const gw20 = await track(startGateway(sim20.url));
+    const portkey = values['no-portkey'] ? undefined : await track(startPortkey());
+    results.latency1Client = {
+      upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, portkey: portkey?.url }),
+      upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }),
+    };
+    results.throughput16Clients = { upstream20ms: await throughputSection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }) };
+    const simStream = await track(startSimulator({ chunkDelayMs: 10 }));
+    const gwStream = await track(startGateway(simStream.url));
+    results.streaming = await streamingSection(simStream.url, gwStream.url);
+    results.memory = await memorySection();
+    results.cache = await cacheSection();
+    results.soak = await soakSection();
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  log(`results written to ${out}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`[bench] failed: ${(err as Error)?.stack ?? err}\n`);
+    void Promise.all(procs.map((p) => p.stop())).finally(() => process.exit(1));
+  },
+);
+export { percentile };
