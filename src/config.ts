@@ -20,6 +20,8 @@ export interface GatewayConfig {
   maxMessageChars: number;
   /** Largest number of messages in one chat request. */
   maxMessages: number;
+  /** Largest JSON body the REST routes accept, in bytes (413 above it). */
+  restMaxBodyBytes: number;
   logLevel: string;
   /** Serve the playground page and allow introspection (on unless NODE_ENV=production). */
   playground: boolean;
@@ -62,6 +64,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     drainTimeoutMs: intFrom(env, 'DRAIN_TIMEOUT_MS', 10_000),
     maxMessageChars: intFrom(env, 'MAX_MESSAGE_CHARS', 200_000, 1),
     maxMessages: intFrom(env, 'MAX_MESSAGES', 500, 1),
+    restMaxBodyBytes: intFrom(env, 'REST_MAX_BODY_BYTES', 1024 * 1024, 1),
     logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     playground: boolFrom(env, 'PLAYGROUND', !production),
     introspection: boolFrom(env, 'INTROSPECTION', !production),
