@@ -16,6 +16,7 @@ import { formatGraphQLError } from './graphql-errors.ts';
 import { HttpRequestTracker } from './http-drain.ts';
 import { type Logger, createLogger } from './logger.ts';
 import { playgroundHtml } from './playground/page.ts';
+import { mountRest } from './rest/index.ts';
 import { requestIdMiddleware, requestIdOf } from './rest/request-id.ts';
 import { buildSchema } from './schema.ts';
 import { type ServiceOverrides, type Services, createServices } from './services.ts';
@@ -95,6 +96,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => void res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' }));
+  mountRest(app, services);
   if (config.playground) {
     app.get('/graphql', (req, res, next) => {
       if (req.accepts(['application/json', 'text/html']) === 'text/html' && !req.query.query) {
