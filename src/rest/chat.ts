@@ -13,9 +13,9 @@ import { requestIdOf } from './request-id.ts';
 
 /** 415 for a body that is not JSON (curl -d sends form encoding); 400 for no body at all. */
 const requireJson: RequestHandler = (req, _res, next) => {
-  const json = req.is(['json', '+json']);
-  if (json) return next();
-  if (json === null) return next(badInput('The request body must be a JSON object'));
+  if (req.is(['json', '+json'])) return next();
+  const empty = req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] ?? '0') === '0';
+  if (empty) return next(badInput('The request body must be a JSON object'));
   next(new HttpError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json (got ${JSON.stringify(req.headers['content-type'] ?? '')})`));
 };
 

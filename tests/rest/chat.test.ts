@@ -1,7 +1,8 @@
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { synthesizeReply } from '../../src/simulator/index.ts';
 import { LLAMA, type Stack, startStack } from '../helpers/stack.ts';
-import { newKey, openai, postChat, rowsOf, sseData, waitForRows } from './helpers.ts';
+import { jsonOf, newKey, openai, postChat, rowsOf, sseData, waitForRows } from './helpers.ts';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -83,7 +84,7 @@ describe('POST /v1/chat/completions (non-stream) with the openai client', () => 
     const body = { model: 'Qwen/Qwen2.5-7B-Instruct-Turbo', provider: 'together', messages: [{ role: 'user', content: 'hi' }], max_tokens: 7 };
     const res = await postChat(stack, body);
     expect(res.status).toBe(200);
-    expect((await res.json()).provider).toBe('together');
+    expect((await jsonOf(res)).provider).toBe('together');
     expect(lastSent()).toMatchObject({ model: 'Qwen/Qwen2.5-7B-Instruct-Turbo', max_tokens: 7 });
   });
 
@@ -134,7 +135,7 @@ describe('POST /v1/chat/completions with "stream": true', () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    const chunks = [];
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     const reply = expected(prompt);
     const total = reply.promptTokens + reply.tokens.length;
@@ -226,7 +227,7 @@ describe('POST /v1/chat/completions with "stream": true', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('retry-after')).toBe('9');
-    expect((await res.json()).error).toMatchObject({ code: 'RATE_LIMITED', type: 'rate_limit_error' });
+    expect((await jsonOf(res)).error).toMatchObject({ code: 'RATE_LIMITED', type: 'rate_limit_error' });
   });
 });
 

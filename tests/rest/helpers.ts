@@ -46,3 +46,6 @@ export function sseData(text: string): string[] {
     return event.slice('data: '.length);
   });
 }
+
+/** A response's JSON body, untyped (fetch types it as unknown). */
+export const jsonOf = (res: Response): Promise<any> => res.json();
