@@ -59,13 +59,10 @@ export interface RestError {
 
 function fromGatewayError(e: GatewayError): RestError {
   let message = e.message;
-  let param: string | null = null;
+  for (const [ours, theirs] of Object.entries(REST_FIELDS)) message = message.replace(new RegExp(`\\b${ours}\\b`, 'g'), theirs);
   const field = e.extensions.field;
-  if (typeof field === 'string') {
-    // `messages.2.content` → `messages[2].content`; `maxTokens` → `max_tokens`.
-    param = REST_FIELDS[field] ?? field.replace(/\.(\d+)(?=\.|$)/g, '[$1]');
-    for (const [ours, theirs] of Object.entries(REST_FIELDS)) message = message.replace(new RegExp(`\\b${ours}\\b`, 'g'), theirs);
-  }
+  // `messages.2.content` → `messages[2].content`; `maxTokens` → `max_tokens`.
+  const param = typeof field === 'string' ? (REST_FIELDS[field] ?? field.replace(/\.(\d+)(?=\.|$)/g, '[$1]')) : null;
   return { status: e.httpStatus, body: { error: { message, type: TYPES[e.code], code: e.code, param } }, retryAfterSeconds: e.retryAfterSeconds };
 }
 

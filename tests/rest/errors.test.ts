@@ -60,6 +60,7 @@ describe('every contract error through the openai client, with its status', () =
   it('400 CONTEXT_LENGTH_EXCEEDED when max_tokens is over the model\'s context', async () => {
     const err = await failure(openai(stack).chat.completions.create({ ...hello, max_tokens: 200_000 }));
     expect(err).toMatchObject({ status: 400, code: 'CONTEXT_LENGTH_EXCEEDED', type: 'invalid_request_error' });
+    expect(err.message).toContain('max_tokens 200000 exceeds');
   });
 
   it('401 UNAUTHENTICATED for an unknown key (never echoed) and for none; no row, no Together call', async () => {
