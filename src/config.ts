@@ -20,6 +20,8 @@ export interface GatewayConfig {
   maxMessageChars: number;
   /** Largest number of messages in one chat request. */
   maxMessages: number;
+  /** Largest JSON body the REST routes accept, in bytes (413 above it). */
+  restMaxBodyBytes: number;
   logLevel: string;
   /** Human-readable logs (pino-pretty): LOG_FORMAT=pretty, or by default on a terminal outside production. */
   logPretty: boolean;
@@ -64,6 +66,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     drainTimeoutMs: intFrom(env, 'DRAIN_TIMEOUT_MS', 10_000),
     maxMessageChars: intFrom(env, 'MAX_MESSAGE_CHARS', 200_000, 1),
     maxMessages: intFrom(env, 'MAX_MESSAGES', 500, 1),
+    restMaxBodyBytes: intFrom(env, 'REST_MAX_BODY_BYTES', 1024 * 1024, 1),
     logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     logPretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : !production && process.stdout.isTTY === true,
     playground: boolFrom(env, 'PLAYGROUND', !production),

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Express, type Request } from 'express';
+import express, { type Express } from 'express';
 import type { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -17,6 +17,8 @@ import { HttpRequestTracker } from './http-drain.ts';
 import { type Logger, createLogger } from './logger.ts';
 import { operationLogPlugin } from './observability/operation-log.ts';
 import { playgroundHtml } from './playground/page.ts';
+import { mountRest } from './rest/index.ts';
+import { requestIdMiddleware, requestIdOf } from './rest/request-id.ts';
 import { buildSchema } from './schema.ts';
 import { type ServiceOverrides, type Services, createServices } from './services.ts';
 
@@ -35,11 +37,6 @@ export interface Gateway {
   /** Stops accepting, drains in-flight operations, closes websockets. Idempotent. */
   close(): Promise<void>;
 }
-
-const requestIdOf = (req: Request): string => {
-  const incoming = req.header('x-request-id');
-  return incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-};
 
 /** Builds the whole gateway (Express + Apollo + graphql-ws) without starting it: no side effects until listen(). */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
@@ -91,19 +88,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let ready = false;
   let draining = false;
   const requests = new HttpRequestTracker();
-  app.use(requests.middleware);
+  app.use(requests.middleware, requestIdMiddleware);
   // While draining, the listener stays open (closing it would also drop live websockets): new work is refused.
   app.use((req, res, next) => {
     if (!draining || req.path === '/healthz') return next();
     res.setHeader('connection', 'close');
     res.setHeader('retry-after', '1');
-    res.status(503).json({ error: { message: 'The gateway is shutting down; retry on another instance', type: 'unavailable', code: 'UPSTREAM_UNAVAILABLE' } });
+    res.status(503).json({ error: { message: 'The gateway is shutting down; retry on another instance', type: 'api_error', code: 'UPSTREAM_UNAVAILABLE' } });
   });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => void res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' }));
   app.get('/metrics', async (_req, res) => {
     res.type(services.metrics.contentType).send(await services.metrics.render());
   });
+  mountRest(app, services);
   if (config.playground) {
     app.get('/graphql', (req, res, next) => {
       if (req.accepts(['application/json', 'text/html']) === 'text/html' && !req.query.query) {
@@ -118,8 +116,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GatewayContext> => {
-        const requestId = requestIdOf(req);
-        res.setHeader('x-request-id', requestId);
+        const requestId = requestIdOf(res);
         // Aborted when the client hangs up before we answered: cancels the upstream call.
         const controller = new AbortController();
         res.on('close', () => {

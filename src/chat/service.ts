@@ -15,6 +15,14 @@ export interface ChatCaller {
   keyId: string | null;
   /** The authenticated gateway key; admission (rpm, budget) needs it. */
   key?: AuthenticatedKey | null;
+  /** When given, filled in with when the provider was called and answered: the REST overhead header needs them. */
+  timing?: UpstreamTiming;
+}
+
+/** performance.now() marks around the provider call (for streams, `answeredAt` is Together's first byte). */
+export interface UpstreamTiming {
+  calledAt?: number;
+  answeredAt?: number;
 }
 
 /**
@@ -143,7 +151,9 @@ export class ChatService {
     try {
       route = await this.route(input);
       ticket = await this.admit(caller, route);
+      if (caller.timing) caller.timing.calledAt = performance.now();
       const answer = await route.gateway.provider.complete(route.request, signal);
+      if (caller.timing) caller.timing.answeredAt = performance.now();
       const usageEstimated = answer.usage === null;
       const outputChars = answer.content.length + (answer.reasoning?.length ?? 0) + toolCallChars(answer.toolCalls);
       const usage = answer.usage ?? this.estimateUsage(route.request, estimateTokens(outputChars));
@@ -183,7 +193,9 @@ export class ChatService {
     try {
       route = await this.route(input);
       ticket = await this.admit(caller, route);
+      if (caller.timing) caller.timing.calledAt = performance.now();
       upstream = await route.gateway.provider.stream(route.request, signal);
+      if (caller.timing) caller.timing.answeredAt = performance.now();
     } catch (err) {
       this.recordFailure(caller, at, route, input, true, started, err, null, ticket);
       throw err;

@@ -1,0 +1,117 @@
+import express, { type Request, type RequestHandler, type Response, Router } from 'express';
+import type { ChatCaller, UpstreamTiming } from '../chat/service.ts';
+import { badInput } from '../errors.ts';
+import type { Services } from '../services.ts';
+import { HttpError, sendRestError, toRestError } from './errors.ts';
+import { ChunkFramer, type OpenAIChatRequest, fromOpenAIRequest, toOpenAICompletion } from './openai-wire.ts';
+import { requestIdOf } from './request-id.ts';
+
+/**
+ * `POST /v1/chat/completions` in OpenAI's wire format, on the same ChatService as GraphQL's chatCompletion
+ * and chatStream: one validation, one provider call, one cost, one activity row, one error table.
+ */
+
+/** 415 for a body that is not JSON (curl -d sends form encoding); 400 for no body at all. */
+const requireJson: RequestHandler = (req, _res, next) => {
+  if (req.is(['json', '+json'])) return next();
+  const empty = req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] ?? '0') === '0';
+  if (empty) return next(badInput('The request body must be a JSON object'));
+  next(new HttpError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json (got ${JSON.stringify(req.headers['content-type'] ?? '')})`));
+};
+
+/** Writes one piece, waiting out backpressure; false once the client is gone. */
+async function write(res: Response, data: string): Promise<boolean> {
+  if (res.destroyed || res.writableEnded) return false;
+  if (res.write(data)) return true;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+  return !res.destroyed;
+}
+
+const sse = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`;
+
+interface ChatCall {
+  request: OpenAIChatRequest;
+  caller: ChatCaller;
+  controller: AbortController;
+  /** Milliseconds spent in the gateway so far, the provider call excluded. */
+  overheadMs(): string;
+}
+
+async function complete(services: Services, res: Response, call: ChatCall): Promise<void> {
+  const result = await services.chat.complete(call.request.input, call.caller, call.controller.signal);
+  res.setHeader('x-gateway-overhead-ms', call.overheadMs());
+  res.json(toOpenAICompletion(result, `chatcmpl-${call.caller.requestId}`));
+}
+
+/**
+ * Server-sent events: `data: {chunk}` lines and `data: [DONE]`. The headers go out once Together has
+ * answered (so errors before that are ordinary JSON errors with their status); a failure after that is a
+ * `data: {"error": …}` line and the end of the stream, without [DONE]. Registered with the in-flight streams
+ * so that shutdown drains REST streams like GraphQL ones.
+ */
+async function stream(services: Services, res: Response, call: ChatCall): Promise<void> {
+  const untrack = services.streams.track(call.controller);
+  try {
+    const events = await services.chat.stream(call.request.input, call.caller, call.controller.signal);
+    res.status(200);
+    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+    res.setHeader('cache-control', 'no-cache');
+    res.setHeader('x-accel-buffering', 'no');
+    // A trailer is impractical for SSE clients: this is the overhead before (and around) Together's first byte.
+    res.setHeader('x-gateway-overhead-ms', call.overheadMs());
+    res.flushHeaders();
+    const framer = new ChunkFramer(`chatcmpl-${call.caller.requestId}`, call.request.includeUsage);
+    try {
+      for await (const event of events) {
+        // Leaving the loop calls the generator's return(): the upstream request is aborted, the row says cancelled.
+        for (const chunk of framer.frame(event)) if (!(await write(res, sse(chunk)))) return;
+      }
+      await write(res, 'data: [DONE]\n\n');
+    } catch (err) {
+      // Client gone: the abort already ended the upstream call and the service logged the row as cancelled.
+      if (res.destroyed) return;
+      await write(res, sse(toRestError(err, call.caller.requestId, services.logger).body));
+    }
+    res.end();
+  } finally {
+    untrack();
+  }
+}
+
+export function chatRouter(services: Services): Router {
+  const router = Router();
+  const parseJson = express.json({ limit: services.config.restMaxBodyBytes });
+  router.post('/chat/completions', requireJson, parseJson, async (req: Request, res: Response) => {
+    const started = performance.now();
+    const requestId = requestIdOf(res);
+    const timing: UpstreamTiming = {};
+    const controller = new AbortController();
+    // The client hung up before the answer was complete: abort the upstream call (or stop the stream).
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const overheadMs = (): string => {
+      const now = performance.now();
+      const upstream = timing.calledAt === undefined ? 0 : (timing.answeredAt ?? now) - timing.calledAt;
+      return Math.max(0, now - started - upstream).toFixed(2);
+    };
+    try {
+      const key = await services.keys.authenticate(req.headers.authorization);
+      const request = fromOpenAIRequest(req.body);
+      const call: ChatCall = { request, caller: { requestId, keyId: key.id, key, timing }, controller, overheadMs };
+      await (request.stream ? stream(services, res, call) : complete(services, res, call));
+    } catch (err) {
+      if (!res.headersSent) res.setHeader('x-gateway-overhead-ms', overheadMs());
+      sendRestError(res, err, services.logger);
+    }
+  });
+  return router;
+}
