@@ -62,7 +62,7 @@ export function startGateway(upstreamUrl: string, env: Record<string, string> = 
     ['--import', 'tsx', 'src/index.ts'],
     {
       PORT: '0',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info', // production's level: the per-call summary line is part of the cost
       LOG_FORMAT: 'json',
       TOGETHER_API_KEY: 'bench-upstream-key',
       TOGETHER_BASE_URL: upstreamUrl,

@@ -11,15 +11,15 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { BENCH_ADMIN_KEY, type Proc, rssMiB, startGateway, startPortkey, startSimulator } from './procs.ts';
 import { type StreamStats, graphqlStream, sseStream, summarize, wsClient } from './streams.ts';
-import { type LatencyStats, measureLatency, percentile, post, targets } from './targets.ts';
+import { type LatencyStats, measureLatency, post, targets } from './targets.ts';
 
 const { values } = parseArgs({
   options: { smoke: { type: 'boolean' }, 'soak-minutes': { type: 'string' }, out: { type: 'string' }, 'no-portkey': { type: 'boolean' } },
 });
 const smoke = values.smoke ?? false;
-const soakMinutes = Number(values['soak-minutes'] ?? (smoke ? 0.2 : 10));
+const soakMinutes = Number(values['soak-minutes'] ?? (smoke ? 0.05 : 10));
 const out = values.out ?? new URL('../results/gateway.json', import.meta.url).pathname;
-const scale = smoke ? { latencyN: 40, warmup: 10, throughputSec: 1, streams1: 3, streamsMany: 10, openStreams: 40, cacheQueries: 50 } : { latencyN: 2000, warmup: 200, throughputSec: 10, streams1: 50, streamsMany: 100, openStreams: 1000, cacheQueries: 1000 };
+const scale = smoke ? { latencyN: 20, warmup: 5, throughputSec: 1, streams1: 2, streamsMany: 5, openStreams: 20, cacheQueries: 30 } : { latencyN: 2000, warmup: 200, throughputSec: 10, streams1: 50, streamsMany: 100, openStreams: 1000, cacheQueries: 1000 };
 
 const procs: Proc[] = [];
 const track = async (p: Promise<Proc>): Promise<Proc> => {
@@ -77,14 +77,14 @@ async function streamingSection(simUrl: string, gatewayUrl: string) {
   return result;
 }
 
-async function memorySection() {
-  const sim = await track(startSimulator({ chunkDelayMs: 1500 }));
-  const gw = await track(startGateway(sim.url));
+async function memorySection(sim: Proc, gw: Proc) {
   await post(targets({ sim: sim.url, gateway: gw.url })[2]!); // load the catalog once
   await new Promise((r) => setTimeout(r, 500));
   const idle = rssMiB(gw.pid);
   const clients = Array.from({ length: Math.ceil(scale.openStreams / 20) }, () => wsClient(gw.url));
-  const pending = Array.from({ length: scale.openStreams }, (_, i) => graphqlStream(clients[i % clients.length]!, 1).catch(() => []));
+  // The first chunk comes at once, the second after the simulator's long chunk delay: stopping at the second
+  // keeps every stream open (upstream and downstream) while RSS is read.
+  const pending = Array.from({ length: scale.openStreams }, (_, i) => graphqlStream(clients[i % clients.length]!, 2).catch(() => []));
   const deadline = Date.now() + 60_000;
   while ((await simStats(sim.url)).openStreams < scale.openStreams && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   const open = (await simStats(sim.url)).openStreams;
@@ -95,9 +95,7 @@ async function memorySection() {
   return { idleRssMiB: idle, openStreams: open, rssWithStreamsMiB: withStreams };
 }
 
-async function soakSection() {
-  const sim = await track(startSimulator({ chunkDelayMs: 20 }));
-  const gw = await track(startGateway(sim.url));
+async function soakSection(sim: Proc, gw: Proc) {
   const samples: Array<{ minute: number; rss: number }> = [];
   const started = Date.now();
   const end = started + soakMinutes * 60_000;
@@ -121,6 +119,7 @@ async function soakSection() {
   // Growth = least-squares slope of RSS over time, after the first fifth (warm-up: JIT, caches, pools).
   const steady = samples.filter((s) => s.minute >= soakMinutes / 5);
   const n = steady.length;
+  if (n < 2) return { minutes: soakMinutes, streamsCompleted: completed, streamsDisconnected: disconnected, rssGrowthMiBPerMin: null, openUpstreamStreamsAfter: (await simStats(sim.url)).openStreams };
   const mx = steady.reduce((a, s) => a + s.minute, 0) / n;
   const my = steady.reduce((a, s) => a + s.rss, 0) / n;
   const slope = steady.reduce((a, s) => a + (s.minute - mx) * (s.rss - my), 0) / steady.reduce((a, s) => a + (s.minute - mx) ** 2, 0);
@@ -128,9 +127,7 @@ async function soakSection() {
   return { minutes: soakMinutes, streamsCompleted: completed, streamsDisconnected: disconnected, rssGrowthMiBPerMin: slope, rssStartMiB: samples[0]?.rss, rssEndMiB: samples.at(-1)?.rss, openUpstreamStreamsAfter: (await simStats(sim.url)).openStreams };
 }
 
-async function cacheSection() {
-  const sim = await track(startSimulator({ latencyMs: 20 }));
-  const gw = await track(startGateway(sim.url));
+async function cacheSection(sim: Proc, gw: Proc) {
   const query = { name: 'models', url: `${gw.url}/graphql`, headers: {}, body: JSON.stringify({ query: '{ models { id } }' }) };
   const cold = await Promise.all(Array.from({ length: scale.cacheQueries }, () => post(query)));
   const upstreamCalls = (await simStats(sim.url)).modelsCalls;
@@ -142,22 +139,34 @@ async function cacheSection() {
 async function main() {
   const results: Record<string, unknown> = { when: new Date().toISOString(), smoke, node: process.version, cpus: (await import('node:os')).cpus().length };
   try {
-    const sim0 = await track(startSimulator());
-    const sim20 = await track(startSimulator({ latencyMs: 20 }));
-    const gw0 = await track(startGateway(sim0.url));
-    const gw20 = await track(startGateway(sim20.url));
-    const portkey = values['no-portkey'] ? undefined : await track(startPortkey());
+    // The whole tree starts at once (each gateway is its own process, so sections do not disturb each other's
+    // caches or memory); idle processes cost nothing measurable while another section runs.
+    const [sim0, sim20, simStream, simMemory, simCache, simSoak] = await Promise.all([
+      track(startSimulator()),
+      track(startSimulator({ latencyMs: 20 })),
+      track(startSimulator({ chunkDelayMs: 10 })),
+      track(startSimulator({ chunkDelayMs: smoke ? 3000 : 20_000 })),
+      track(startSimulator({ latencyMs: 20 })),
+      track(startSimulator({ chunkDelayMs: 20 })),
+    ]);
+    const [gw0, gw20, gwStream, gwMemory, gwCache, gwSoak, portkey] = await Promise.all([
+      track(startGateway(sim0.url)),
+      track(startGateway(sim20.url)),
+      track(startGateway(simStream.url)),
+      track(startGateway(simMemory.url)),
+      track(startGateway(simCache.url)),
+      track(startGateway(simSoak.url)),
+      values['no-portkey'] ? Promise.resolve(undefined) : track(startPortkey()),
+    ]);
     results.latency1Client = {
       upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, portkey: portkey?.url }),
       upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }),
     };
     results.throughput16Clients = { upstream20ms: await throughputSection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }) };
-    const simStream = await track(startSimulator({ chunkDelayMs: 10 }));
-    const gwStream = await track(startGateway(simStream.url));
     results.streaming = await streamingSection(simStream.url, gwStream.url);
-    results.memory = await memorySection();
-    results.cache = await cacheSection();
-    results.soak = await soakSection();
+    results.memory = await memorySection(simMemory, gwMemory);
+    results.cache = await cacheSection(simCache, gwCache);
+    results.soak = await soakSection(simSoak, gwSoak);
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
   }
@@ -173,4 +182,3 @@ main().then(
     void Promise.all(procs.map((p) => p.stop())).finally(() => process.exit(1));
   },
 );
-export { percentile };
