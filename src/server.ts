@@ -14,7 +14,7 @@ import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
 import { type Logger, createLogger } from './logger.ts';
-import { playgroundHtml } from './playground/page.ts';
+import { playgroundRouter } from './playground/index.ts';
 import { buildSchema } from './schema.ts';
 import { type ServiceOverrides, type Services, createServices } from './services.ts';
 
@@ -87,15 +87,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let ready = false;
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => void res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' }));
-  if (config.playground) {
-    app.get('/graphql', (req, res, next) => {
-      if (req.accepts(['application/json', 'text/html']) === 'text/html' && !req.query.query) {
-        res.type('html').send(playgroundHtml());
-        return;
-      }
-      next();
-    });
-  }
+  // GET /graphql from a browser: GraphiQL (bundled at install time, assets under /playground/).
+  if (config.playground) app.use(playgroundRouter(logger));
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
