@@ -1,8 +1,9 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /**
- * Resolver types from `schema/*.graphql`. `npm run codegen` writes them; `.ci/run` regenerates and fails on
- * any drift, so the checked-in types always match the schema.
+ * Resolver types from `schema/*.graphql`, and the typed client documents from `client/operations/*.graphql`.
+ * `npm run codegen` writes both; `.ci/run` regenerates and fails on any drift, so the checked-in types always
+ * match the schema (and the client's operations always validate against it).
  */
 const config: CodegenConfig = {
   schema: 'schema/*.graphql',
@@ -29,6 +30,19 @@ const config: CodegenConfig = {
           StatsBucket: '../store/types.ts#SeriesPoint',
           GatewayKey: '../usage/stats.ts#GatewayKeyView',
         },
+        scalars: { ID: { input: 'string', output: 'string' } },
+      },
+    },
+    // Typed documents for frontends and the examples: one `TypedDocumentNode` per operation in client/operations.
+    'client/__generated__/': {
+      documents: ['client/operations/*.graphql'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        // Explicit `.ts` extensions: this package resolves imports the NodeNext way (tsx, tsc).
+        importExtension: '.ts',
+        useTypeImports: true,
+        enumsAsTypes: true,
         scalars: { ID: { input: 'string', output: 'string' } },
       },
     },

@@ -16,7 +16,7 @@ import { formatGraphQLError } from './graphql-errors.ts';
 import { HttpRequestTracker } from './http-drain.ts';
 import { type Logger, createLogger } from './logger.ts';
 import { operationLogPlugin } from './observability/operation-log.ts';
-import { playgroundHtml } from './playground/page.ts';
+import { playgroundRouter } from './playground/index.ts';
 import { mountRest } from './rest/index.ts';
 import { requestIdMiddleware, requestIdOf } from './rest/request-id.ts';
 import { buildSchema } from './schema.ts';
@@ -102,15 +102,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.type(services.metrics.contentType).send(await services.metrics.render());
   });
   mountRest(app, services);
-  if (config.playground) {
-    app.get('/graphql', (req, res, next) => {
-      if (req.accepts(['application/json', 'text/html']) === 'text/html' && !req.query.query) {
-        res.type('html').send(playgroundHtml());
-        return;
-      }
-      next();
-    });
-  }
+  // GET /graphql from a browser: GraphiQL (bundled at install time, assets under /playground/).
+  if (config.playground) app.use(playgroundRouter(logger));
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),

@@ -1,5 +1,6 @@
 /**
- * A self-contained playground: no CDN, no build step, works on networks with no internet. Queries and
+ * The fallback playground, served only when the GraphiQL bundle (./dist, built on `npm ci`) is missing, e.g.
+ * after `npm ci --ignore-scripts` or `--omit=dev`: self-contained, no CDN, no build step. Queries and
  * mutations go over HTTP; subscriptions over graphql-ws (`graphql-transport-ws`), with the gateway key sent
  * as `connectionParams.authorization`.
  */

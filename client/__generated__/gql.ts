@@ -1,0 +1,64 @@
+/* eslint-disable */
+import * as types from './graphql.ts';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "query Catalog($type: ModelType = CHAT, $search: String) {\n  models(type: $type, search: $search) {\n    id\n    name\n    organization\n    type\n    contextLength\n    pricing {\n      inputPerMillion\n      outputPerMillion\n    }\n  }\n}": typeof types.CatalogDocument,
+    "subscription ChatStream($input: ChatCompletionInput!) {\n  chatStream(input: $input) {\n    delta\n    reasoningDelta\n    done\n    finishReason\n    costUsd\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n      estimated\n    }\n  }\n}": typeof types.ChatStreamDocument,
+    "mutation Chat($input: ChatCompletionInput!) {\n  chatCompletion(input: $input) {\n    id\n    model\n    provider\n    content\n    reasoning\n    finishReason\n    costUsd\n    latencyMs\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n      cachedTokens\n      reasoningTokens\n      estimated\n    }\n  }\n}": typeof types.ChatDocument,
+    "query ModelById($id: ID!) {\n  model(id: $id) {\n    id\n    name\n    gateway\n    organization\n    type\n    contextLength\n    license\n    link\n    createdAt\n    pricing {\n      inputPerMillion\n      outputPerMillion\n      inputPerToken\n      outputPerToken\n      cachedInputPerMillion\n      hourly\n    }\n  }\n}": typeof types.ModelByIdDocument,
+};
+const documents: Documents = {
+    "query Catalog($type: ModelType = CHAT, $search: String) {\n  models(type: $type, search: $search) {\n    id\n    name\n    organization\n    type\n    contextLength\n    pricing {\n      inputPerMillion\n      outputPerMillion\n    }\n  }\n}": types.CatalogDocument,
+    "subscription ChatStream($input: ChatCompletionInput!) {\n  chatStream(input: $input) {\n    delta\n    reasoningDelta\n    done\n    finishReason\n    costUsd\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n      estimated\n    }\n  }\n}": types.ChatStreamDocument,
+    "mutation Chat($input: ChatCompletionInput!) {\n  chatCompletion(input: $input) {\n    id\n    model\n    provider\n    content\n    reasoning\n    finishReason\n    costUsd\n    latencyMs\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n      cachedTokens\n      reasoningTokens\n      estimated\n    }\n  }\n}": types.ChatDocument,
+    "query ModelById($id: ID!) {\n  model(id: $id) {\n    id\n    name\n    gateway\n    organization\n    type\n    contextLength\n    license\n    link\n    createdAt\n    pricing {\n      inputPerMillion\n      outputPerMillion\n      inputPerToken\n      outputPerToken\n      cachedInputPerMillion\n      hourly\n    }\n  }\n}": types.ModelByIdDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query Catalog($type: ModelType = CHAT, $search: String) {\n  models(type: $type, search: $search) {\n    id\n    name\n    organization\n    type\n    contextLength\n    pricing {\n      inputPerMillion\n      outputPerMillion\n    }\n  }\n}"): (typeof documents)["query Catalog($type: ModelType = CHAT, $search: String) {\n  models(type: $type, search: $search) {\n    id\n    name\n    organization\n    type\n    contextLength\n    pricing {\n      inputPerMillion\n      outputPerMillion\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "subscription ChatStream($input: ChatCompletionInput!) {\n  chatStream(input: $input) {\n    delta\n    reasoningDelta\n    done\n    finishReason\n    costUsd\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n      estimated\n    }\n  }\n}"): (typeof documents)["subscription ChatStream($input: ChatCompletionInput!) {\n  chatStream(input: $input) {\n    delta\n    reasoningDelta\n    done\n    finishReason\n    costUsd\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n      estimated\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation Chat($input: ChatCompletionInput!) {\n  chatCompletion(input: $input) {\n    id\n    model\n    provider\n    content\n    reasoning\n    finishReason\n    costUsd\n    latencyMs\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n      cachedTokens\n      reasoningTokens\n      estimated\n    }\n  }\n}"): (typeof documents)["mutation Chat($input: ChatCompletionInput!) {\n  chatCompletion(input: $input) {\n    id\n    model\n    provider\n    content\n    reasoning\n    finishReason\n    costUsd\n    latencyMs\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n      cachedTokens\n      reasoningTokens\n      estimated\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query ModelById($id: ID!) {\n  model(id: $id) {\n    id\n    name\n    gateway\n    organization\n    type\n    contextLength\n    license\n    link\n    createdAt\n    pricing {\n      inputPerMillion\n      outputPerMillion\n      inputPerToken\n      outputPerToken\n      cachedInputPerMillion\n      hourly\n    }\n  }\n}"): (typeof documents)["query ModelById($id: ID!) {\n  model(id: $id) {\n    id\n    name\n    gateway\n    organization\n    type\n    contextLength\n    license\n    link\n    createdAt\n    pricing {\n      inputPerMillion\n      outputPerMillion\n      inputPerToken\n      outputPerToken\n      cachedInputPerMillion\n      hourly\n    }\n  }\n}"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

@@ -1,0 +1,212 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/**
+ * One chat request. There is deliberately no `n` (several choices per request): one choice keeps `content`,
+ * `toolCalls` and the stream's deltas unambiguous (no choice index on every field and event) and keeps cost
+ * and usage per answer; a client that wants several answers sends several requests (in parallel).
+ * Every field is validated before Together is called: a bad value is BAD_USER_INPUT with `extensions.field`.
+ */
+export type ChatCompletionInput = {
+  /** -2 to 2. Positive values penalise tokens in proportion to how often they already appeared. */
+  frequencyPenalty?: number | null | undefined;
+  /** ≥ 1, and not over the model's context length. */
+  maxTokens?: number | null | undefined;
+  /** At least one message with text. */
+  messages: Array<ChatMessageInput>;
+  /** A catalog id, e.g. `meta-llama/Llama-3.3-70B-Instruct-Turbo`. */
+  model: string;
+  /** -2 to 2. Positive values penalise tokens that already appeared at all, nudging the model to new topics. */
+  presencePenalty?: number | null | undefined;
+  /** Optional; resolved from the catalog when absent. A named provider passes the model through unchecked. */
+  provider?: string | null | undefined;
+  /** Above 0 (1 = no penalty; Together's own parameter). Values above 1 discourage repeating tokens. */
+  repetitionPenalty?: number | null | undefined;
+  /** JSON mode or a JSON schema the answer must follow. */
+  responseFormat?: ResponseFormatInput | null | undefined;
+  /** Ask for reproducible sampling, where the model supports it. */
+  seed?: number | null | undefined;
+  /** Up to 4 sequences. */
+  stop?: Array<string> | null | undefined;
+  /** 0 to 2. */
+  temperature?: number | null | undefined;
+  /** How the model may use `tools`; the default is AUTO when tools are given. */
+  toolChoice?: ToolChoiceInput | null | undefined;
+  /** Functions the model may call instead of (or before) answering. See ChatCompletion.toolCalls for the loop. */
+  tools?: Array<ToolInput> | null | undefined;
+  /** 0 to 1. */
+  topP?: number | null | undefined;
+  /** Your id for the end user (at most 256 characters), passed through to Together as OpenAI's `user` field. */
+  user?: string | null | undefined;
+};
+
+export type ChatMessageInput = {
+  /**
+   * The message text. May be "" for an ASSISTANT message that carries `toolCalls` (a turn in which the model
+   * only called tools: send back the `content` it gave, which is "" then). At least one message of the
+   * request must have some text.
+   */
+  content: string;
+  name?: string | null | undefined;
+  role: ChatRole;
+  /**
+   * TOOL only, and required there: the `id` of the tool call (from an earlier ASSISTANT message's `toolCalls`)
+   * whose result this message's `content` is.
+   */
+  toolCallId?: string | null | undefined;
+  /**
+   * ASSISTANT only: the tool calls the model made in that turn, sent back exactly as `ChatCompletion.toolCalls`
+   * gave them (ids included), so that the TOOL messages that follow can answer them.
+   */
+  toolCalls?: Array<ToolCallInput> | null | undefined;
+};
+
+export type ChatRole =
+  | 'ASSISTANT'
+  | 'SYSTEM'
+  | 'TOOL'
+  | 'USER';
+
+export type FinishReason =
+  | 'CANCELLED'
+  | 'CONTENT_FILTER'
+  | 'ERROR'
+  | 'LENGTH'
+  | 'STOP'
+  | 'TOOL_CALLS';
+
+export type FunctionCallInput = {
+  /** The arguments as the model wrote them (JSON text, sent back verbatim, not re-validated). */
+  arguments: string;
+  name: string;
+};
+
+export type FunctionDefinitionInput = {
+  /** What the function does: the model reads this to decide when to call it. */
+  description?: string | null | undefined;
+  /** 1 to 64 characters of a-z, A-Z, 0-9, _ and -; unique within `tools`. */
+  name: string;
+  /**
+   * The function's parameters as a JSON Schema object, as JSON text, e.g.
+   * `{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`. Omit for a function
+   * without parameters. Must parse as JSON and be an object (else BAD_USER_INPUT with `field`
+   * `tools.<i>.function.parameters`).
+   *
+   * A String rather than a custom JSON scalar: every GraphQL client and code generator handles it with no
+   * scalar mapping, it is exactly what an OpenAI-style client already holds (a schema serialised by Zod,
+   * Pydantic, …), and it mirrors `arguments`, which has to be text because models can write invalid JSON.
+   * The gateway parses it once and forwards the object to Together.
+   */
+  parameters?: string | null | undefined;
+  /** Ask the model to follow the schema exactly, where Together supports it. */
+  strict?: boolean | null | undefined;
+};
+
+/** What a model does, from Together's `type`. Anything Together adds later is `OTHER`. */
+export type ModelType =
+  | 'AUDIO'
+  | 'CHAT'
+  | 'CODE'
+  | 'EMBEDDING'
+  | 'IMAGE'
+  | 'LANGUAGE'
+  | 'MODERATION'
+  | 'OTHER'
+  | 'RERANK'
+  | 'TRANSCRIBE'
+  | 'VIDEO';
+
+/** The answer's format. Tell the model to answer in JSON in the prompt as well: that is what Together advises. */
+export type ResponseFormatInput = {
+  /** JSON_SCHEMA only: the schema's name (1 to 64 of a-z, A-Z, 0-9, _ and -); default `response`. */
+  name?: string | null | undefined;
+  /**
+   * A JSON Schema object as JSON text (a String, like `FunctionDefinitionInput.parameters`, for the same
+   * reasons). Required for JSON_SCHEMA, optional for JSON_OBJECT, not allowed for TEXT. Must parse as a JSON
+   * object (else BAD_USER_INPUT, `field` `responseFormat.schema`).
+   */
+  schema?: string | null | undefined;
+  /** JSON_SCHEMA only: ask for exact adherence where Together supports it. */
+  strict?: boolean | null | undefined;
+  type: ResponseFormatType;
+};
+
+export type ResponseFormatType =
+  /** JSON mode: the answer is a JSON object. Optionally constrained by `schema` (Together's own form). */
+  | 'JSON_OBJECT'
+  /** Structured output: the answer is a JSON object matching `schema` (required). */
+  | 'JSON_SCHEMA'
+  /** Plain text (the default). */
+  | 'TEXT';
+
+export type ToolCallInput = {
+  function: FunctionCallInput;
+  id: string;
+  type?: ToolType | null | undefined;
+};
+
+/**
+ * How the model may use `tools`. Set exactly one of `mode` and `functionName`. REQUIRED and `functionName` need
+ * `tools` (and the function must be one of them); NONE and AUTO without tools are accepted and not sent.
+ */
+export type ToolChoiceInput = {
+  /** Force a call to this function of `tools`. */
+  functionName?: string | null | undefined;
+  mode?: ToolChoiceMode | null | undefined;
+};
+
+export type ToolChoiceMode =
+  /** The model decides (Together's default when tools are given). */
+  | 'AUTO'
+  /** Never call a tool; answer with text. */
+  | 'NONE'
+  /** Call at least one tool. */
+  | 'REQUIRED';
+
+/** A function the model may call (up to 128 per request). */
+export type ToolInput = {
+  function: FunctionDefinitionInput;
+  type?: ToolType | null | undefined;
+};
+
+/** The kind of a tool. Only functions exist today. */
+export type ToolType =
+  | 'FUNCTION';
+
+export type CatalogQueryVariables = Exact<{
+  type?: ModelType | null | undefined;
+  search?: string | null | undefined;
+}>;
+
+
+export type CatalogQuery = { models: Array<{ id: string, name: string, organization: string | null, type: ModelType, contextLength: number | null, pricing: { inputPerMillion: number, outputPerMillion: number } | null }> };
+
+export type ChatStreamSubscriptionVariables = Exact<{
+  input: ChatCompletionInput;
+}>;
+
+
+export type ChatStreamSubscription = { chatStream: { delta: string, reasoningDelta: string, done: boolean, finishReason: FinishReason | null, costUsd: number | null, usage: { promptTokens: number, completionTokens: number, totalTokens: number, estimated: boolean } | null } };
+
+export type ChatMutationVariables = Exact<{
+  input: ChatCompletionInput;
+}>;
+
+
+export type ChatMutation = { chatCompletion: { id: string, model: string, provider: string, content: string, reasoning: string | null, finishReason: FinishReason, costUsd: number | null, latencyMs: number, usage: { promptTokens: number, completionTokens: number, totalTokens: number, cachedTokens: number | null, reasoningTokens: number | null, estimated: boolean } } };
+
+export type ModelByIdQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ModelByIdQuery = { model: { id: string, name: string, gateway: string, organization: string | null, type: ModelType, contextLength: number | null, license: string | null, link: string | null, createdAt: string | null, pricing: { inputPerMillion: number, outputPerMillion: number, inputPerToken: number, outputPerToken: number, cachedInputPerMillion: number | null, hourly: number | null } | null } | null };
+
+
+export const CatalogDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Catalog"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"type"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ModelType"}},"defaultValue":{"kind":"EnumValue","value":"CHAT"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"search"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"models"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"type"},"value":{"kind":"Variable","name":{"kind":"Name","value":"type"}}},{"kind":"Argument","name":{"kind":"Name","value":"search"},"value":{"kind":"Variable","name":{"kind":"Name","value":"search"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"organization"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"contextLength"}},{"kind":"Field","name":{"kind":"Name","value":"pricing"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"inputPerMillion"}},{"kind":"Field","name":{"kind":"Name","value":"outputPerMillion"}}]}}]}}]}}]} as unknown as DocumentNode<CatalogQuery, CatalogQueryVariables>;
+export const ChatStreamDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ChatStream"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ChatCompletionInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"chatStream"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"delta"}},{"kind":"Field","name":{"kind":"Name","value":"reasoningDelta"}},{"kind":"Field","name":{"kind":"Name","value":"done"}},{"kind":"Field","name":{"kind":"Name","value":"finishReason"}},{"kind":"Field","name":{"kind":"Name","value":"costUsd"}},{"kind":"Field","name":{"kind":"Name","value":"usage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"promptTokens"}},{"kind":"Field","name":{"kind":"Name","value":"completionTokens"}},{"kind":"Field","name":{"kind":"Name","value":"totalTokens"}},{"kind":"Field","name":{"kind":"Name","value":"estimated"}}]}}]}}]}}]} as unknown as DocumentNode<ChatStreamSubscription, ChatStreamSubscriptionVariables>;
+export const ChatDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Chat"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ChatCompletionInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"chatCompletion"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"content"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"finishReason"}},{"kind":"Field","name":{"kind":"Name","value":"costUsd"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"usage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"promptTokens"}},{"kind":"Field","name":{"kind":"Name","value":"completionTokens"}},{"kind":"Field","name":{"kind":"Name","value":"totalTokens"}},{"kind":"Field","name":{"kind":"Name","value":"cachedTokens"}},{"kind":"Field","name":{"kind":"Name","value":"reasoningTokens"}},{"kind":"Field","name":{"kind":"Name","value":"estimated"}}]}}]}}]}}]} as unknown as DocumentNode<ChatMutation, ChatMutationVariables>;
+export const ModelByIdDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ModelById"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"model"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"gateway"}},{"kind":"Field","name":{"kind":"Name","value":"organization"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"contextLength"}},{"kind":"Field","name":{"kind":"Name","value":"license"}},{"kind":"Field","name":{"kind":"Name","value":"link"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"pricing"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"inputPerMillion"}},{"kind":"Field","name":{"kind":"Name","value":"outputPerMillion"}},{"kind":"Field","name":{"kind":"Name","value":"inputPerToken"}},{"kind":"Field","name":{"kind":"Name","value":"outputPerToken"}},{"kind":"Field","name":{"kind":"Name","value":"cachedInputPerMillion"}},{"kind":"Field","name":{"kind":"Name","value":"hourly"}}]}}]}}]}}]} as unknown as DocumentNode<ModelByIdQuery, ModelByIdQueryVariables>;

@@ -1,0 +1,122 @@
+/**
+ * Bundles the GraphiQL playground (app/main.tsx) and Monaco's web workers into dist/ with esbuild.
+ * Runs on `npm ci` / `npm install` (the package's `prepare` script), so `npm start` serves it with no manual
+ * step; `npm run build:playground` reruns it after editing app/. dist/ is generated, never committed.
+ *
+ * Production installs without devDependencies (`npm ci --omit=dev`) have no GraphiQL to bundle: the build then
+ * says so and exits 0, and the gateway serves its minimal fallback page (the playground is off in production
+ * by default anyway).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+/** Where the gateway looks for the bundle (see ./index.ts). */
+export const PLAYGROUND_DIST = fileURLToPath(new URL('./dist', import.meta.url));
+const APP_ENTRY = fileURLToPath(new URL('./app/main.tsx', import.meta.url));
+
+/** Monaco's workers, each bundled to its own classic-worker file that app/workers.ts points Monaco at. */
+const WORKERS = {
+  'editor.worker': 'monaco-editor/esm/vs/editor/editor.worker.js',
+  'json.worker': 'monaco-editor/esm/vs/language/json/json.worker.js',
+  'graphql.worker': 'monaco-graphql/esm/graphql.worker.js',
+};
+
+export interface BuiltFile {
+  name: string;
+  bytes: number;
+  gzipBytes: number;
+}
+
+/** Why the bundle cannot be built here (a dependency missing), or null when it can. */
+export function missingBuildDependency(): string | null {
+  const require = createRequire(import.meta.url);
+  for (const name of ['esbuild', 'graphiql', '@graphiql/toolkit', 'react', 'react-dom', 'monaco-graphql']) {
+    try {
+      require.resolve(`${name}/package.json`);
+    } catch {
+      return name;
+    }
+  }
+  return null;
+}
+
+/** Builds into a temporary folder next to `outdir`, then swaps it in, so a running gateway never serves half a build. */
+export async function buildPlayground(outdir = PLAYGROUND_DIST): Promise<BuiltFile[]> {
+  const { build } = await import('esbuild');
+  // Named `dist` inside a private folder: git ignores it even if a crash leaves it behind.
+  const scratch = join(dirname(outdir), `.build-${process.pid}-${Date.now()}`);
+  const staging = join(scratch, 'dist');
+  await mkdir(staging, { recursive: true });
+  try {
+    const common = {
+      bundle: true,
+      minify: true,
+      outdir: staging,
+      target: ['es2022'],
+      logLevel: 'warning' as const,
+      define: { 'process.env.NODE_ENV': '"production"' },
+      legalComments: 'linked' as const,
+    };
+    await build({
+      ...common,
+      entryPoints: { app: APP_ENTRY },
+      format: 'esm',
+      // No code splitting: esbuild would put the CSS of GraphiQL's lazily imported Monaco chunks into files
+      // nothing loads. One app.js + one app.css keeps every style on the page.
+      splitting: false,
+      assetNames: 'assets/[name]-[hash]',
+      jsx: 'automatic',
+      loader: { '.graphql': 'text', '.ttf': 'file', '.woff': 'file', '.woff2': 'file' },
+    });
+    await build({ ...common, entryPoints: WORKERS, format: 'iife' });
+    // Precompressed copies: the gateway sends these to browsers that accept gzip (5 MB of JS becomes ~1.5 MB).
+    for (const file of await listFiles(staging)) {
+      if (/\.(js|css)$/.test(file.name)) await writeFile(join(staging, `${file.name}.gz`), gzipSync(await readFile(join(staging, file.name)), { level: 9 }));
+    }
+    // Two builds at once (parallel test files on a fresh checkout): the last one wins.
+    for (let attempt = 0; ; attempt++) {
+      await rm(outdir, { recursive: true, force: true });
+      try {
+        await rename(staging, outdir);
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      }
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return listFiles(outdir);
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<BuiltFile[]> {
+  const files: BuiltFile[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await listFiles(path, `${prefix}${entry.name}/`)));
+    else if (!entry.name.endsWith('.gz')) files.push({ name: `${prefix}${entry.name}`, bytes: (await stat(path)).size, gzipBytes: gzipSync(await readFile(path)).length });
+  }
+  return files.sort((a, b) => b.bytes - a.bytes);
+}
+
+const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(2)} MB`;
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const missing = missingBuildDependency();
+  if (missing) {
+    console.warn(`playground: skipped the GraphiQL build (${missing} is not installed, e.g. \`npm ci --omit=dev\`); the gateway will serve its minimal fallback page`);
+  } else {
+    const started = Date.now();
+    const files = await buildPlayground();
+    const total = files.reduce((n, f) => n + f.bytes, 0);
+    const gzip = files.reduce((n, f) => n + f.gzipBytes, 0);
+    const relative = PLAYGROUND_DIST.replace(`${process.cwd()}/`, '');
+    console.log(`playground: built ${relative} in ${Date.now() - started} ms: ${files.length} files, ${mb(total)} (${mb(gzip)} gzipped)`);
+    if (process.argv.includes('--verbose')) for (const f of files) console.log(`  ${f.name.padEnd(48)} ${mb(f.bytes).padStart(9)}`);
+    if (!existsSync(join(PLAYGROUND_DIST, 'app.js'))) process.exitCode = 1;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The browser playground at GET /graphql (when `config.playground`): GraphiQL 5 with its assets under
+ * /playground/, all served by the gateway itself. The bundle is built at install time (./build.ts, run by
+ * `npm ci`'s `prepare`). If it is missing (installed with --ignore-scripts or without devDependencies), the
+ * gateway logs a warning and serves the minimal dependency-free page in ./page.ts instead.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type Router } from 'express';
+import type { Logger } from '../logger.ts';
+import { PLAYGROUND_DIST } from './build.ts';
+import { playgroundHtml as fallbackHtml } from './page.ts';
+
+/** URL path of the bundle's files. */
+export const PLAYGROUND_ASSETS = '/playground';
+
+export function graphiqlHtml(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Together GraphQL gateway · GraphiQL</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${PLAYGROUND_ASSETS}/app.css">
+<script type="module" src="${PLAYGROUND_ASSETS}/app.js"></script>
+</head>
+<body>
+<div id="graphiql"><p style="font:14px system-ui,sans-serif;padding:16px">Loading GraphiQL…</p></div>
+<noscript>The playground needs JavaScript. GraphQL itself answers at POST /graphql and ws://…/graphql.</noscript>
+</body>
+</html>
+`;
+}
+
+/** Routes for GET /graphql (browsers only: other clients fall through to GraphQL over HTTP) and the bundle. */
+export function playgroundRouter(logger: Logger, distDir = PLAYGROUND_DIST): Router {
+  const router = express.Router();
+  const bundled = existsSync(join(distDir, 'app.js')) && existsSync(join(distDir, 'app.css'));
+  if (bundled) {
+    router.use(PLAYGROUND_ASSETS, precompressed(distDir));
+    // No hashes in the file names: let browsers revalidate (a cheap 304) so a rebuilt bundle shows at once.
+    router.use(PLAYGROUND_ASSETS, express.static(distDir, { index: false, setHeaders: (res) => res.setHeader('cache-control', 'no-cache') }));
+  } else {
+    logger.warn({ distDir }, 'GraphiQL playground bundle not found (run `npm run build:playground`); serving the minimal fallback playground');
+  }
+  const html = bundled ? graphiqlHtml() : fallbackHtml();
+  router.get('/graphql', (req, res, next) => {
+    if (req.accepts(['application/json', 'text/html']) === 'text/html' && !req.query.query) {
+      res.type('html').send(html);
+      return;
+    }
+    next();
+  });
+  return router;
+}
+
+/** Sends `<file>.gz` (written by the build) for .js/.css to clients that accept gzip. */
+function precompressed(distDir: string): express.RequestHandler {
+  return (req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !/^\/[\w./-]+\.(js|css)$/.test(req.path) || req.path.includes('..')) return next();
+    res.vary('accept-encoding');
+    const gz = join(distDir, `${req.path}.gz`);
+    if (!req.acceptsEncodings('gzip') || !existsSync(gz)) return next();
+    res.type(req.path.endsWith('.js') ? 'text/javascript' : 'text/css');
+    res.setHeader('content-encoding', 'gzip');
+    res.setHeader('cache-control', 'no-cache');
+    res.sendFile(gz, { lastModified: true, etag: true }, (err) => err && next(err));
+  };
+}
