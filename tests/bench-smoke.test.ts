@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+
+/**
+ * Benchmarks are not tests: this only runs the harness with a few hundred requests so it cannot rot. It
+ * checks the shape and the invariants of the results (no errors, one upstream call for a cold catalog,
+ * streams really open), never a timing.
+ */
+describe('npm run bench -- --smoke', () => {
+  it('runs every section against real processes and writes complete results', { timeout: 240_000 }, async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'bench-')), 'gateway.json');
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/gateway/run.ts', '--smoke', '--out', out], { cwd: ROOT, timeout: 230_000 });
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    for (const mode of ['upstream0ms', 'upstream20ms']) {
+      for (const target of ['direct', 'rest', 'graphql', 'portkey']) {
+        expect(r.latency1Client[mode][target], `${mode} ${target}`).toMatchObject({ errors: 0 });
+        expect(r.latency1Client[mode][target].p50).toBeGreaterThan(0);
+      }
+    }
+    for (const target of ['direct', 'rest', 'graphql', 'portkey']) {
+      expect(r.throughput16Clients.upstream20ms[target]).toMatchObject({ non2xx: 0, errors: 0 });
+      expect(r.throughput16Clients.upstream20ms[target].reqPerSec).toBeGreaterThan(0);
+    }
+    for (const concurrency of Object.keys(r.streaming)) {
+      for (const face of ['direct', 'restSse', 'chatStream']) expect(r.streaming[concurrency][face].ttftP50).toBeGreaterThan(0);
+    }
+    expect(r.memory.openStreams).toBe(20);
+    expect(r.memory.idleRssMiB).toBeGreaterThan(0);
+    expect(r.cache).toMatchObject({ coldQueries: 30, failed: 0, upstreamCalls: 1 });
+    expect(r.soak.streamsCompleted + r.soak.streamsDisconnected).toBeGreaterThan(0);
+    expect(r.soak.openUpstreamStreamsAfter).toBe(0);
+  });
+});
