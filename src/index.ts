@@ -9,7 +9,12 @@ if (!config.togetherApiKey) {
   logger.warn('TOGETHER_API_KEY is not set: chat and catalog calls will fail with PROVIDER_NOT_CONFIGURED (try `npm run demo`)');
 }
 const gateway = await createGateway({ config, logger });
-const url = await gateway.listen();
+const url = await gateway.listen().catch(async (err: NodeJS.ErrnoException) => {
+  // A taken port or a bad HOST is an operator's problem: say which, without a stack trace.
+  logger.fatal({ code: err.code, host: config.host, port: config.port }, `cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}`);
+  await gateway.close().catch(() => undefined);
+  process.exit(1);
+});
 logger.info({ url: `${url}/graphql` }, 'gateway listening');
 
 let stopping = false;

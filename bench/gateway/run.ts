@@ -9,7 +9,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { BENCH_ADMIN_KEY, type Proc, rssMiB, startGateway, startPortkey, startSimulator } from './procs.ts';
+import { BENCH_ADMIN_KEY, type Proc, cpuMs, rssMiB, startGateway, startPortkey, startSimulator } from './procs.ts';
 import { type StreamStats, graphqlStream, sseStream, summarize, wsClient } from './streams.ts';
 import { type LatencyStats, measureLatency, post, targets } from './targets.ts';
 
@@ -43,15 +43,22 @@ async function latencySection(urls: { sim: string; gateway: string; portkey?: st
   return result;
 }
 
-async function throughputSection(urls: { sim: string; gateway: string; portkey?: string }) {
-  const result: Record<string, { reqPerSec: number; ratio: number; non2xx: number; errors: number; p99: number }> = {};
+/**
+ * 16 clients for a fixed time. Besides req/s (which a busy shared machine disturbs), the CPU the serving
+ * process spent per request: robust to noise, and the real measure of what a gateway costs.
+ */
+async function throughputSection(urls: { sim: string; gateway: string; portkey?: string }, pids: Record<string, number>) {
+  const result: Record<string, { reqPerSec: number; ratio: number; non2xx: number; errors: number; p99: number; cpuMsPerRequest: number }> = {};
   let directRps = 0;
   for (const target of targets(urls)) {
+    const pid = pids[target.name]!;
+    const cpuBefore = cpuMs(pid);
     const r = await autocannon({ url: target.url, method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: target.body, connections: 16, duration: scale.throughputSec });
+    const cpuPerRequest = (cpuMs(pid) - cpuBefore) / Math.max(1, r.requests.total);
     const rps = r.requests.average;
     if (target.name === 'direct') directRps = rps;
-    result[target.name] = { reqPerSec: rps, ratio: directRps ? rps / directRps : 1, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99 };
-    log(`throughput ${target.name}: ${rps.toFixed(0)} req/s (${((rps / (directRps || rps)) * 100).toFixed(1)} % of direct)`);
+    result[target.name] = { reqPerSec: rps, ratio: directRps ? rps / directRps : 1, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99, cpuMsPerRequest: cpuPerRequest };
+    log(`throughput ${target.name}: ${rps.toFixed(0)} req/s (${((rps / (directRps || rps)) * 100).toFixed(1)} % of direct), ${cpuPerRequest.toFixed(3)} ms CPU/request`);
   }
   return result;
 }
@@ -162,7 +169,8 @@ async function main() {
       upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, portkey: portkey?.url }),
       upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }),
     };
-    results.throughput16Clients = { upstream20ms: await throughputSection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }) };
+    const pids = { direct: sim20.pid, rest: gw20.pid, graphql: gw20.pid, ...(portkey ? { portkey: portkey.pid } : {}) };
+    results.throughput16Clients = { upstream20ms: await throughputSection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }, pids) };
     results.streaming = await streamingSection(simStream.url, gwStream.url);
     results.memory = await memorySection(simMemory, gwMemory);
     results.cache = await cacheSection(simCache, gwCache);

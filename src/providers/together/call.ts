@@ -6,6 +6,9 @@ import { isRetryable, mapTogetherError } from './errors.ts';
  * own timer (first-byte deadline, then the idle gap between chunks). Remembers which one fired, because the
  * openai SDK reports both as the same abort error, and its stream iterator even ends silently on abort.
  */
+/** One shared reason (no stack capture per call) for closing an upstream response nobody reads any more. */
+const FINISHED = new Error('upstream call finished');
+
 export class UpstreamCall {
   readonly controller = new AbortController();
   timedOut = false;
@@ -35,11 +38,15 @@ export class UpstreamCall {
     this.timer = undefined;
   }
 
-  /** Stops the timer, detaches from the parent and aborts any upstream socket still open. */
-  dispose(): void {
+  /**
+   * Stops the timer and detaches from the parent. With `abortUpstream`, also closes an upstream response that
+   * is still open (a stream the client left). A call whose body was read to the end has nothing to abort, and
+   * skipping it matters: an abort builds an Error and a DOMException with stack traces on every request.
+   */
+  dispose(abortUpstream = true): void {
     this.disarm();
     this.parent.removeEventListener('abort', this.onParentAbort);
-    if (!this.controller.signal.aborted) this.controller.abort(new Error('upstream call finished'));
+    if (abortUpstream && !this.controller.signal.aborted) this.controller.abort(FINISHED);
   }
 
   /** The error to raise for a failure (or a silent end) of this call. */

@@ -52,7 +52,7 @@ export class TogetherProvider implements ChatProvider {
     const client = this.requireClient();
     // Raw GET: the SDK's models.list() expects {data: [...]} and comes back empty on Together's bare array.
     const { value, call } = await withRetries(signal, this.policy, (s) => client.get<unknown>('/models', { signal: s }));
-    call.dispose();
+    call.dispose(false); // the body is read
     try {
       return normalizeTogetherModelList(value, this.name);
     } catch (err) {
@@ -69,7 +69,7 @@ export class TogetherProvider implements ChatProvider {
       const response = await client.chat.completions.create(params, { signal: s }).asResponse();
       return response.text();
     });
-    call.dispose();
+    call.dispose(false); // the body is read
     let body: unknown;
     try {
       body = parseTogetherJson(value);
@@ -90,6 +90,7 @@ export class TogetherProvider implements ChatProvider {
 
 async function* iterateStream(source: AsyncIterable<unknown>, call: UpstreamCall, idleMs: number): AsyncGenerator<ProviderStreamChunk> {
   const idleMessage = `Together sent nothing for ${idleMs} ms mid-stream`;
+  let readToEnd = false;
   try {
     call.arm(idleMs);
     for await (const raw of source) {
@@ -100,10 +101,12 @@ async function* iterateStream(source: AsyncIterable<unknown>, call: UpstreamCall
     }
     // An abort may also end the body quietly: tell a timeout or a cancel apart from the end.
     if (call.signal.aborted) throw call.failure(undefined, idleMessage);
+    readToEnd = true;
   } catch (err) {
     if (err instanceof GatewayError && !call.signal.aborted) throw err;
     throw call.failure(err, idleMessage);
   } finally {
-    call.dispose();
+    // Left early (client gone, error): close Together's response so its socket does not stream on.
+    call.dispose(!readToEnd);
   }
 }
