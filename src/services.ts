@@ -51,6 +51,10 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
       streamIdleTimeoutMs: config.streamIdleTimeoutMs,
       maxRetries: config.upstreamMaxRetries,
       onRetry: (attempt, error, delayMs) => logger.warn({ attempt, code: error.code, delayMs: Math.round(delayMs) }, 'retrying Together'),
+      breakerFailureThreshold: config.breakerFailureThreshold,
+      breakerResetMs: config.breakerResetMs,
+      onBreakerChange: (from, to, snapshot) =>
+        logger[to === 'open' ? 'error' : 'warn']({ breaker: snapshot.name, from, to, probeAt: snapshot.probeAt }, `circuit ${to}`),
     }),
   ];
   const gateways = new GatewayRegistry(
