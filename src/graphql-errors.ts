@@ -1,6 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { findGatewayError } from './errors.ts';
+import { isTokenLimitMessage, limitError } from './security/armor.ts';
 
 /** Codes that graphql-js / Apollo attach to malformed operations: the caller's mistake, safe to show. */
 const CLIENT_CODES = new Set([
@@ -23,6 +24,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     return { message: gatewayError.message, locations: formatted.locations, path: formatted.path, extensions: { ...gatewayError.extensions } };
   }
   const code = formatted.extensions?.code;
+  if (code === 'GRAPHQL_PARSE_FAILED' && isTokenLimitMessage(formatted.message)) {
+    // graphql-js's maxTokens parse option aborts with a syntax error; to clients it is a document limit.
+    const limited = limitError(formatted.message, 'maxTokens');
+    return { message: limited.message, extensions: { ...limited.extensions } };
+  }
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {
     const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
