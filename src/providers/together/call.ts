@@ -1,5 +1,5 @@
 import { CancelledError, GatewayError } from '../../errors.ts';
-import { isRetryable, mapTogetherError } from './errors.ts';
+import { isRetryable, mapTogetherError, retryAfterMs } from './errors.ts';
 
 /**
  * One upstream attempt's abort plumbing: aborted by the caller's signal (client gone, shutdown) or by our
@@ -106,7 +106,8 @@ export async function withRetries<T>(
       const failure = call.failure(err, 'Together did not answer before the deadline');
       if (!(failure instanceof GatewayError) || call.timedOut || n >= policy.maxRetries || !isRetryable(err)) throw failure;
       const backoff = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** n);
-      const delay = Math.max(backoff, (failure.retryAfterSeconds ?? 0) * 1000);
+      // Together's own retry-after (exact, 0 allowed) wins over a shorter backoff.
+      const delay = Math.max(backoff, retryAfterMs(err) ?? 0);
       // Waiting past the deadline helps nobody: hand the client the error (with its retry-after) now.
       if (Date.now() - started + delay >= policy.deadlineMs) throw failure;
       policy.onRetry?.(n + 1, failure, delay);

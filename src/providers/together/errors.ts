@@ -33,6 +33,22 @@ export function retryAfterSeconds(headers: Headers | undefined, now = Date.now()
   return value === undefined ? undefined : Math.max(1, Math.ceil(value));
 }
 
+/**
+ * How long Together asked us to wait before trying again, exactly (0 allowed), for the retry loop: `retry-after`
+ * on any status, and `x-ratelimit-reset` on a 429. Undefined when it said nothing.
+ */
+export function retryAfterMs(err: unknown, now = Date.now()): number | undefined {
+  if (!(err instanceof APIError) || !err.headers) return undefined;
+  const parse = (raw: string | null): number | undefined => {
+    if (!raw) return undefined;
+    const seconds = Number(raw);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const date = Date.parse(raw);
+    return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+  };
+  return parse(err.headers.get('retry-after')) ?? (err.status === 429 ? parse(err.headers.get('x-ratelimit-reset')) : undefined);
+}
+
 const CONTEXT_MESSAGE = /context length|context window|maximum context|must be <=|too many tokens|exceeds the model/i;
 
 /**
