@@ -61,7 +61,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   // graphql-ws on the same path as HTTP GraphQL.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', ...wsGuard.serverOptions() });
-  wsGuard.attach(wsServer);
+  wsGuard.attach(wsServer, logger);
   const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string>; connectionAbort?: AbortController }>(
     {
       schema,

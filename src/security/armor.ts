@@ -48,7 +48,8 @@ export function documentParseOptions(limits: SecurityConfig): ParseOptions {
   return { maxTokens: limits.maxQueryTokens };
 }
 
-const TOKEN_LIMIT = /Document contains more than \d+ tokens/;
+// graphql-js 16 spells it "more that N tokens".
+const TOKEN_LIMIT = /Document contains more tha[nt] \d+ tokens/;
 
 export const isTokenLimitMessage = (message: string): boolean => TOKEN_LIMIT.test(message);
 

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { type ExecutionArgs, type GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
-import type { WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from '../logger.ts';
 import type { SecurityConfig } from '../config.ts';
 import { GatewayError } from '../errors.ts';
 import type { OriginPolicy } from './cors.ts';
@@ -68,11 +69,12 @@ export class WsGuard {
     };
   }
 
-  /** Counts open sockets; call once with the server built from serverOptions(). */
-  attach(wss: WebSocketServer): void {
+  /** Counts open sockets; call once with the server built from serverOptions(), before graphql-ws's useServer. */
+  attach(wss: WebSocketServer, logger?: Logger): void {
     wss.on('connection', (socket) => {
       this.open++;
       socket.once('close', () => this.open--);
+      quietProtocolErrors(socket, logger);
     });
   }
 
@@ -115,4 +117,22 @@ export class WsGuard {
     }
     return { schema: this.schema, document, operationName: payload.operationName, variableValues: payload.variables };
   };
+}
+
+/**
+ * A client breaking the websocket protocol (a message over `maxPayload`, a bad frame, invalid UTF-8) makes ws
+ * close that socket with the matching status (1009, 1002, 1007) and then emit 'error', which graphql-ws prints
+ * with console.error as an "internal error". It is the client's fault, and a hostile client could fill stderr
+ * with it: such errors are logged once at debug level instead. Any other socket error still reaches graphql-ws.
+ */
+function quietProtocolErrors(socket: WebSocket, logger?: Logger): void {
+  const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
+  socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+    const err = args[0] as { code?: unknown; message?: unknown } | undefined;
+    if (event === 'error' && typeof err?.code === 'string' && err.code.startsWith('WS_ERR_')) {
+      logger?.debug({ code: err.code, reason: err.message }, 'websocket closed: client broke the protocol');
+      return true;
+    }
+    return emit(event, ...args);
+  }) as typeof socket.emit;
 }
