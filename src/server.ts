@@ -12,7 +12,7 @@ import { RequestAuth } from './auth/request-auth.ts';
 import { createModelLoader } from './catalog/loaders.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
-import { formatGraphQLError } from './graphql-errors.ts';
+import { formatGraphQLError, rememberRequestIds, requestIdOf as errorRequestId } from './graphql-errors.ts';
 import { HttpRequestTracker } from './http-drain.ts';
 import { type Logger, createLogger, registerLogSecrets } from './logger.ts';
 import { playgroundHtml } from './playground/page.ts';
@@ -95,10 +95,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     parseOptions: documentParseOptions(config.security),
     hideSchemaDetailsFromClientErrors: !config.introspection,
     logger,
-    formatError: (formatted, error) => formatGraphQLError(formatted, error, logger, (formatted.extensions?.requestId as string) ?? undefined),
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, logger, errorRequestId(error)),
     plugins: [
       // Our own offline playground replaces Apollo's landing page, which loads from a CDN.
       ApolloServerPluginLandingPageDisabled(),
+      rememberRequestIds,
     ],
   });
   await apollo.start();
