@@ -180,7 +180,8 @@ describe('per-key limits', () => {
     const k = await newKey('budget-10', { budgetUsd: budget });
     const before = stack.sim.stats.chatCalls;
     // Together holds every call, so all 50 are in flight together and none settles before the others reserve.
-    stack.sim.addFault({ route: 'chat', firstByteDelayMs: 300, times: Infinity });
+    // (1.5 s: on a loaded 2-core machine 50 requests can take more than 300 ms just to reach admission.)
+    stack.sim.addFault({ route: 'chat', firstByteDelayMs: 1500, times: Infinity });
     const results = await Promise.all(Array.from({ length: 50 }, () => stack.gql(CHAT_MUTATION, input(content, { maxTokens: 20 }), k.headers)));
     const ok = results.filter((r) => !r.body.errors);
     const refused = results.filter((r) => r.body.errors?.[0]?.extensions?.code === 'BUDGET_EXCEEDED');
