@@ -38,6 +38,24 @@ describe('cancellation', () => {
     await expectHealthy(stack);
   });
 
+  it('a mutation sent over graphql-ws is aborted upstream when its socket closes; the row says cancelled', async () => {
+    const k = await newKey(stack);
+    const calls = stack.sim.stats.chatCalls;
+    const aborted = stack.sim.stats.abortedRequests;
+    stack.sim.addFault({ route: 'chat', firstByteDelayMs: 20_000 });
+    const socket = new WebSocket(stack.wsUrl, 'graphql-transport-ws');
+    await new Promise((r) => socket.once('open', r));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: k.headers }));
+    await new Promise((r) => socket.once('message', r));
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: CHAT_MUTATION, variables: chatInput() } }));
+    await stack.sim.waitFor((s) => s.chatCalls === calls + 1, 3_000);
+    socket.terminate();
+    await stack.sim.waitFor((s) => s.abortedRequests === aborted + 1, 2_000);
+    const rows = await waitForRows(stack, k.id, 1);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ stream: false, cancelled: true, finishReason: 'CANCELLED' });
+  });
+
   it('a client leaving while its subscription is being set up: Together\'s stream is closed and the row still written', async () => {
     const k = await newKey(stack);
     const calls = stack.sim.stats.chatCalls;

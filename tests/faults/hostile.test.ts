@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,9 +89,12 @@ describe('document limits (HTTP and graphql-ws alike)', () => {
     }
   });
 
-  it('ordinary operations stay well inside the limits', async () => {
+  it('ordinary operations, and the standard introspection query of GraphQL tools, stay inside the limits', async () => {
     const res = await stack.gql('{ models(type: CHAT) { id name pricing { inputPerMillion outputPerMillion } } gatewayStats { totalRequests byModel { model requests } } me { name } }');
     expect(res.body.errors).toBeUndefined();
+    const introspection = await stack.gql(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
+    expect(introspection.body.errors).toBeUndefined();
+    expect(introspection.body.data.__schema.types.length).toBeGreaterThan(10);
   });
 
   it('a syntax error over graphql-ws is an error for that operation only (GRAPHQL_PARSE_FAILED), not a closed socket', async () => {
