@@ -144,6 +144,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     }),
   );
+  // Keep after every route that parses a body (REST included): their 413/400 body errors get the contract shape.
   app.use(bodyErrorHandler(config.security.maxBodyBytes));
 
   let closing: Promise<void> | undefined;
