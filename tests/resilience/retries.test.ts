@@ -109,7 +109,7 @@ describe('withRetries: retries before the first byte', () => {
     const up = scripted(status(429, { 'retry-after': '30' }), 'ok');
     const t0 = Date.now();
     const err = await failure(withRetries(never, policy({ deadlineMs: 2_000 }), up.attempt));
-    expect(Date.now() - t0).toBeLessThan(500);
+    expect(Date.now() - t0).toBeLessThan(1_000);
     expect(err).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 30 });
     expect(up.calls).toHaveLength(1);
   });
@@ -118,7 +118,8 @@ describe('withRetries: retries before the first byte', () => {
     const up = scripted(status(503));
     const t0 = Date.now();
     const err = await failure(withRetries(never, policy({ maxRetries: 100, baseDelayMs: 100, maxDelayMs: 200, deadlineMs: 700 }), up.attempt));
-    expect(Date.now() - t0).toBeLessThan(900);
+    // 100 retries would take ~15 s; the deadline (plus timer slack on a busy machine) ends it.
+    expect(Date.now() - t0).toBeLessThan(1_500);
     expect(err.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(up.calls.length).toBeGreaterThan(1);
   });
@@ -129,7 +130,7 @@ describe('withRetries: retries before the first byte', () => {
     const err = await failure(withRetries(never, policy({ deadlineMs: 400 }), up.attempt));
     expect(err.code).toBe('UPSTREAM_TIMEOUT');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(390);
-    expect(Date.now() - t0).toBeLessThan(700);
+    expect(Date.now() - t0).toBeLessThan(1_200);
     expect(up.calls).toHaveLength(2);
   });
 
@@ -140,7 +141,7 @@ describe('withRetries: retries before the first byte', () => {
     const t0 = Date.now();
     const err = await failure(withRetries(controller.signal, policy(), up.attempt));
     expect(err).toBeInstanceOf(CancelledError);
-    expect(Date.now() - t0).toBeLessThan(500);
+    expect(Date.now() - t0).toBeLessThan(1_500);
     expect(up.calls).toHaveLength(1);
   });
 });

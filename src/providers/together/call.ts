@@ -92,9 +92,11 @@ export async function withRetries<T>(
   attempt: (signal: AbortSignal) => Promise<T>,
 ): Promise<{ value: T; call: UpstreamCall }> {
   const started = Date.now();
+  let lastFailure: GatewayError | undefined;
   for (let n = 0; ; n++) {
     const remaining = policy.deadlineMs - (Date.now() - started);
-    if (remaining <= 0) throw new GatewayError('UPSTREAM_TIMEOUT', 'Together did not answer before the deadline');
+    // A backoff timer that fired a little late: Together's own last answer says more than "deadline".
+    if (remaining <= 0) throw lastFailure ?? new GatewayError('UPSTREAM_TIMEOUT', 'Together did not answer before the deadline');
     const call = new UpstreamCall(parent);
     call.arm(remaining);
     try {
@@ -110,6 +112,7 @@ export async function withRetries<T>(
       const delay = Math.max(backoff, retryAfterMs(err) ?? 0);
       // Waiting past the deadline helps nobody: hand the client the error (with its retry-after) now.
       if (Date.now() - started + delay >= policy.deadlineMs) throw failure;
+      lastFailure = failure;
       policy.onRetry?.(n + 1, failure, delay);
       await sleep(delay, parent);
     }
