@@ -20,14 +20,35 @@ export interface GatewayConfig {
   maxMessageChars: number;
   /** Largest number of messages in one chat request. */
   maxMessages: number;
-  /** Largest JSON body the REST routes accept, in bytes (413 above it). */
-  restMaxBodyBytes: number;
   logLevel: string;
   /** Human-readable logs (pino-pretty): LOG_FORMAT=pretty, or by default on a terminal outside production. */
   logPretty: boolean;
   /** Serve the playground page and allow introspection (on unless NODE_ENV=production). */
   playground: boolean;
   introspection: boolean;
+  /** Circuit breaker per upstream: consecutive failures that open it, and the cool-down before a probe. */
+  breakerFailureThreshold: number;
+  breakerResetMs: number;
+  /** Hostile-input limits (src/security/): body size, GraphQL document limits, CORS, websockets. */
+  security: SecurityConfig;
+}
+
+export interface SecurityConfig {
+  /** Largest JSON body on HTTP and largest graphql-ws message, in bytes. */
+  maxBodyBytes: number;
+  maxQueryDepth: number;
+  maxQueryAliases: number;
+  maxQueryDirectives: number;
+  maxQueryTokens: number;
+  maxQueryCost: number;
+  /** Origins allowed to call from a browser on another origin; empty = none (same-origin only). */
+  corsOrigins: string[];
+  /** Open graphql-ws connections allowed at once, over the whole process. */
+  wsMaxConnections: number;
+  /** Operations (streams) in progress at once on one graphql-ws connection. */
+  wsMaxSubscriptionsPerConnection: number;
+  /** A graphql-ws connection that sends no `connection_init` within this time is closed (4408). */
+  wsConnectionInitTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -44,6 +65,14 @@ function boolFrom(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.toLowerCase();
   if (raw === undefined || raw === '') return fallback;
   return raw === '1' || raw === 'true' || raw === 'yes';
+}
+
+/** Comma-separated, trimmed, blanks dropped; a trailing slash on an origin is dropped too. */
+function listFrom(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((v) => v.trim().replace(/\/+$/, ''))
+    .filter((v) => v !== '');
 }
 
 const blankToUndefined = (v: string | undefined): string | undefined => (v && v.trim() !== '' ? v.trim() : undefined);
@@ -66,11 +95,24 @@ export function configFromEnv(env: Env): GatewayConfig {
     drainTimeoutMs: intFrom(env, 'DRAIN_TIMEOUT_MS', 10_000),
     maxMessageChars: intFrom(env, 'MAX_MESSAGE_CHARS', 200_000, 1),
     maxMessages: intFrom(env, 'MAX_MESSAGES', 500, 1),
-    restMaxBodyBytes: intFrom(env, 'REST_MAX_BODY_BYTES', 1024 * 1024, 1),
     logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     logPretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : !production && process.stdout.isTTY === true,
     playground: boolFrom(env, 'PLAYGROUND', !production),
     introspection: boolFrom(env, 'INTROSPECTION', !production),
+    breakerFailureThreshold: intFrom(env, 'BREAKER_FAILURE_THRESHOLD', 5, 1),
+    breakerResetMs: intFrom(env, 'BREAKER_RESET_MS', 10_000, 1),
+    security: {
+      maxBodyBytes: intFrom(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024),
+      maxQueryDepth: intFrom(env, 'MAX_QUERY_DEPTH', 10, 1),
+      maxQueryAliases: intFrom(env, 'MAX_QUERY_ALIASES', 30, 0),
+      maxQueryDirectives: intFrom(env, 'MAX_QUERY_DIRECTIVES', 50, 0),
+      maxQueryTokens: intFrom(env, 'MAX_QUERY_TOKENS', 5000, 100),
+      maxQueryCost: intFrom(env, 'MAX_QUERY_COST', 5000, 1),
+      corsOrigins: listFrom(env, 'CORS_ORIGINS'),
+      wsMaxConnections: intFrom(env, 'WS_MAX_CONNECTIONS', 1000, 1),
+      wsMaxSubscriptionsPerConnection: intFrom(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1),
+      wsConnectionInitTimeoutMs: intFrom(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 1),
+    },
   };
 }
 

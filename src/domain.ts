@@ -3,6 +3,8 @@
  * Nothing here knows Together's wire format; providers translate into these shapes.
  */
 
+import type { BreakerSnapshot, BreakerState } from './resilience/breaker.ts';
+
 export type ModelType =
   | 'CHAT' | 'LANGUAGE' | 'CODE' | 'IMAGE' | 'VIDEO' | 'AUDIO' | 'TRANSCRIBE' | 'EMBEDDING' | 'MODERATION' | 'RERANK' | 'OTHER';
 
@@ -156,4 +158,6 @@ export interface ChatProvider {
    * this point), then yields chunks as they arrive. Throws GatewayError on any failure.
    */
   stream(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<ProviderStreamChunk>>;
+  /** The upstream's circuit breaker, when the provider has one: `state` and `snapshot()` for metrics. */
+  readonly breaker?: { readonly state: BreakerState; snapshot(): BreakerSnapshot };
 }

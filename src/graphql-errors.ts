@@ -1,6 +1,9 @@
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import { scrubSecrets } from './logger.ts';
 import { findGatewayError } from './errors.ts';
+import { isTokenLimitMessage, limitError } from './security/armor.ts';
 
 /** Codes that graphql-js / Apollo attach to malformed operations: the caller's mistake, safe to show. */
 const CLIENT_CODES = new Set([
@@ -18,11 +21,22 @@ const CLIENT_CODES = new Set([
  * are; anything else is a bug, logged with the request id and shown as INTERNAL_SERVER_ERROR without detail.
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, logger: Logger, requestId?: string): GraphQLFormattedError {
+  const out = formatForClient(formatted, error, logger, requestId);
+  // Messages may quote Together or the caller: never let a credential through (same masking as the logs).
+  return { ...out, message: scrubSecrets(out.message) };
+}
+
+function formatForClient(formatted: GraphQLFormattedError, error: unknown, logger: Logger, requestId?: string): GraphQLFormattedError {
   const gatewayError = findGatewayError(error);
   if (gatewayError) {
     return { message: gatewayError.message, locations: formatted.locations, path: formatted.path, extensions: { ...gatewayError.extensions } };
   }
   const code = formatted.extensions?.code;
+  if (code === 'GRAPHQL_PARSE_FAILED' && isTokenLimitMessage(formatted.message)) {
+    // graphql-js's maxTokens parse option aborts with a syntax error; to clients it is a document limit.
+    const limited = limitError(formatted.message, 'maxTokens');
+    return { message: limited.message, extensions: { ...limited.extensions } };
+  }
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {
     const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
@@ -39,3 +53,21 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
   };
 }
+
+const requestIds = new WeakMap<object, string>();
+
+/**
+ * Apollo's formatError sees no context: this plugin remembers each error's request id so that an internal
+ * error's message and log line carry the same id (the id a client reports is the one in the logs).
+ */
+export const rememberRequestIds: ApolloServerPlugin<{ requestId: string }> = {
+  async requestDidStart({ contextValue }) {
+    return {
+      async didEncounterErrors({ errors }) {
+        for (const error of errors) requestIds.set(error, contextValue.requestId);
+      },
+    };
+  },
+};
+
+export const requestIdOf = (error: unknown): string | undefined => (error && typeof error === 'object' ? requestIds.get(error) : undefined);

@@ -12,14 +12,18 @@ import { RequestAuth } from './auth/request-auth.ts';
 import { createModelLoader } from './catalog/loaders.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
-import { formatGraphQLError } from './graphql-errors.ts';
+import { formatGraphQLError, rememberRequestIds, requestIdOf as errorRequestId } from './graphql-errors.ts';
 import { HttpRequestTracker } from './http-drain.ts';
-import { type Logger, createLogger } from './logger.ts';
+import { type Logger, createLogger, registerLogSecrets } from './logger.ts';
 import { operationLogPlugin } from './observability/operation-log.ts';
 import { playgroundRouter } from './playground/index.ts';
 import { mountRest } from './rest/index.ts';
 import { requestIdMiddleware, requestIdOf } from './rest/request-id.ts';
 import { buildSchema } from './schema.ts';
+import { documentLimitRules, documentParseOptions } from './security/armor.ts';
+import { OriginPolicy } from './security/cors.ts';
+import { bodyErrorHandler, jsonBody } from './security/http-limits.ts';
+import { WsGuard } from './security/ws-limits.ts';
 import { type ServiceOverrides, type Services, createServices } from './services.ts';
 
 export interface GatewayOptions {
@@ -42,24 +46,33 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
+  registerLogSecrets(config.togetherApiKey, config.gatewayAdminKey);
   const services = await createServices(config, logger, options.overrides);
   const schema = buildSchema();
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
 
+  // Hostile-input limits (src/security/): CORS allow-list, body and message caps, document limits, ws limits.
+  const origins = new OriginPolicy(config.security.corsOrigins);
+  const wsGuard = new WsGuard(config.security, origins, schema, config.introspection);
+
   // graphql-ws on the same path as HTTP GraphQL.
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
-  const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string> }>(
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', ...wsGuard.serverOptions() });
+  wsGuard.attach(wsServer, logger);
+  const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string>; connectionAbort?: AbortController }>(
     {
       schema,
+      connectionInitWaitTimeout: wsGuard.connectionInitWaitTimeout,
+      onSubscribe: wsGuard.onSubscribe,
+      onClose: wsGuard.onClose,
       // Refuse new websocket sessions while draining (4403); live ones finish their streams.
       onConnect: () => !draining,
       context: (ctx, id): GatewayContext => {
         const requestId = randomUUID();
         (ctx.extra.requestIds ??= new Map()).set(id, requestId);
         const auth = new RequestAuth(services.keys, ctx.connectionParams?.authorization);
-        return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: new AbortController().signal };
+        return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: wsGuard.signalOf(ctx) };
       },
       onNext: (ctx, id, _payload, _args, result) =>
         result.errors
@@ -75,12 +88,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     schema,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    validationRules: documentLimitRules(config.security),
+    parseOptions: documentParseOptions(config.security),
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     logger,
-    formatError: (formatted, error) => formatGraphQLError(formatted, error, logger, (formatted.extensions?.requestId as string) ?? undefined),
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, logger, errorRequestId(error)),
     plugins: [
       // Our own offline playground replaces Apollo's landing page, which loads from a CDN.
       ApolloServerPluginLandingPageDisabled(),
       operationLogPlugin(logger, services.metrics),
+      rememberRequestIds,
     ],
   });
   await apollo.start();
@@ -89,6 +107,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let draining = false;
   const requests = new HttpRequestTracker();
   app.use(requests.middleware, requestIdMiddleware);
+  app.use(origins.middleware);
   // While draining, the listener stays open (closing it would also drop live websockets): new work is refused.
   app.use((req, res, next) => {
     if (!draining || req.path === '/healthz') return next();
@@ -106,7 +125,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (config.playground) app.use(playgroundRouter(logger));
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    jsonBody(config.security.maxBodyBytes),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GatewayContext> => {
         const requestId = requestIdOf(res);
@@ -120,6 +139,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     }),
   );
+  // Keep after every route that parses a body (REST included): their 413/400 body errors get the contract shape.
+  app.use(bodyErrorHandler(config.security.maxBodyBytes));
 
   let closing: Promise<void> | undefined;
   return {

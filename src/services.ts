@@ -63,6 +63,10 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
         metrics.upstreamRetries.inc({ gateway: 'together', code: error.code });
         logger.warn({ attempt, code: error.code, delayMs: Math.round(delayMs) }, 'retrying Together');
       },
+      breakerFailureThreshold: config.breakerFailureThreshold,
+      breakerResetMs: config.breakerResetMs,
+      onBreakerChange: (from, to, snapshot) =>
+        logger[to === 'open' ? 'error' : 'warn']({ breaker: snapshot.name, from, to, probeAt: snapshot.probeAt }, `circuit ${to}`),
     }),
   ];
   gateways = new GatewayRegistry(

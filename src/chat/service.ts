@@ -7,6 +7,7 @@ import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
 import type { Admission } from '../auth/admission.ts';
 import type { AuthenticatedKey } from '../auth/keys.ts';
 import type { BudgetTicket } from '../auth/limits.ts';
+import { closeUnstarted } from '../iterators.ts';
 import { computeCostUsd } from './cost.ts';
 import { type ChatInput, type ChatLimits, validateChatInput } from './validate.ts';
 
@@ -200,7 +201,14 @@ export class ChatService {
       this.recordFailure(caller, at, route, input, true, started, err, null, ticket);
       throw err;
     }
-    return this.relay(route, upstream, caller, input, at, started, ticket);
+    const events = this.relay(route, upstream, caller, input, at, started, ticket);
+    // A client that leaves while the subscription is being set up closes `events` before its first next():
+    // relay() never runs, so its finally cannot write the row or close the upstream response. Do both here.
+    const ready = route;
+    return closeUnstarted(events, () => {
+      this.recordFailure(caller, at, ready, input, true, started, new CancelledError(), { completionTokens: 0, ttftMs: null }, ticket);
+      void (upstream as Partial<AsyncGenerator<ProviderStreamChunk>>).return?.(undefined)?.catch(() => undefined);
+    });
   }
 
   private async *relay(

@@ -88,7 +88,7 @@ async function stream(services: Services, res: Response, call: ChatCall): Promis
 
 export function chatRouter(services: Services): Router {
   const router = Router();
-  const parseJson = express.json({ limit: services.config.restMaxBodyBytes });
+  const parseJson = express.json({ limit: services.config.security.maxBodyBytes });
   router.post('/chat/completions', requireJson, parseJson, async (req: Request, res: Response) => {
     const started = performance.now();
     const requestId = requestIdOf(res);

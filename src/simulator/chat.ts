@@ -44,7 +44,11 @@ export async function handleChat(
   if (!stream && fault) {
     // Non-stream: a cut drops the connection without a response; a stall never answers.
     if (fault.cutAfterChunks !== undefined) return ctx.destroy();
-    if (fault.stallAfterChunks !== undefined) return ctx.hang();
+    if (fault.stallAfterChunks !== undefined) {
+      await ctx.hang();
+      deps.stats.abortedRequests++;
+      return;
+    }
   }
 
   let chunks: string[];

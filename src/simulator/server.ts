@@ -18,6 +18,7 @@ function newStats(): SimulatorStats {
     streamCalls: 0,
     openStreams: 0,
     abortedStreams: 0,
+    abortedRequests: 0,
     completedStreams: 0,
     cutStreams: 0,
     requests: [],
@@ -147,7 +148,10 @@ export function createTogetherSimulator(opts: SimulatorOptions = {}): TogetherSi
     }
 
     const fault = faults.take(route);
-    if (!(await ctx.sleep((opts.latencyMs ?? 0) + (fault?.firstByteDelayMs ?? 0)))) return;
+    if (!(await ctx.sleep((opts.latencyMs ?? 0) + (fault?.firstByteDelayMs ?? 0)))) {
+      stats.abortedRequests++;
+      return;
+    }
     const model = (body as { model?: unknown } | null)?.model;
     if (fault && (fault.status !== undefined || fault.body !== undefined)) {
       const c = cannedFromFault(deps, fault, route, model);
@@ -160,7 +164,11 @@ export function createTogetherSimulator(opts: SimulatorOptions = {}): TogetherSi
     const extra = lowerKeys(fault?.headers);
     if (route === 'chat') return handleChat(deps, ctx, body, parseError, fault, extra);
     if (fault?.cutAfterChunks !== undefined) return ctx.destroy();
-    if (fault?.stallAfterChunks !== undefined) return ctx.hang();
+    if (fault?.stallAfterChunks !== undefined) {
+      await ctx.hang();
+      stats.abortedRequests++;
+      return;
+    }
     ctx.send(200, { 'content-type': JSON_CT, ...extra }, fixtures.modelsBody);
   }
 

@@ -71,6 +71,11 @@ export interface SimulatorStats {
   openStreams: number;
   /** Streams whose client closed before we finished. */
   abortedStreams: number;
+  /**
+   * Requests whose client closed before any response was sent (during a firstByteDelayMs wait, or a
+   * non-stream stall). Streams closed after their headers count in abortedStreams instead.
+   */
+  abortedRequests: number;
   completedStreams: number;
   /** Streams the simulator cut on purpose (cutAfterChunks). Not counted as aborted. */
   cutStreams: number;

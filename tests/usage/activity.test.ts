@@ -180,6 +180,7 @@ describe('per-key limits', () => {
     const k = await newKey('budget-10', { budgetUsd: budget });
     const before = stack.sim.stats.chatCalls;
     // Together holds every call, so all 50 are in flight together and none settles before the others reserve.
+    // Long enough that all 50 reach admission (on a loaded 2-core machine that can take over a second).
     stack.sim.addFault({ route: 'chat', firstByteDelayMs: 2000, times: Infinity });
     const results = await Promise.all(Array.from({ length: 50 }, () => stack.gql(CHAT_MUTATION, input(content, { maxTokens: 20 }), k.headers)));
     const ok = results.filter((r) => !r.body.errors);

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,34 +6,10 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTogetherSimulator, type TogetherSimulator } from '../../src/simulator/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import { GATEWAY_CHILD_ADMIN_KEY, startGateway } from '../helpers/child.ts';
 import { CHAT_MUTATION, CHAT_STREAM, LLAMA, userMessage } from '../helpers/stack.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const ADMIN = 'shutdown-test-admin-key-0123456789abcdef';
-
-/** The real entry point (`npm start`) as a child process; resolves once it listens. */
-function startGateway(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', GATEWAY_ADMIN_KEY: ADMIN, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]!, output: () => output });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
-  });
-}
+const ADMIN = GATEWAY_CHILD_ADMIN_KEY;
 
 describe('SIGTERM with calls in flight', () => {
   let sim: TogetherSimulator;

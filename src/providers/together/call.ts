@@ -1,5 +1,5 @@
 import { CancelledError, GatewayError } from '../../errors.ts';
-import { isRetryable, mapTogetherError } from './errors.ts';
+import { isRetryable, mapTogetherError, retryAfterMs } from './errors.ts';
 
 /**
  * One upstream attempt's abort plumbing: aborted by the caller's signal (client gone, shutdown) or by our
@@ -99,9 +99,11 @@ export async function withRetries<T>(
   attempt: (signal: AbortSignal) => Promise<T>,
 ): Promise<{ value: T; call: UpstreamCall }> {
   const started = Date.now();
+  let lastFailure: GatewayError | undefined;
   for (let n = 0; ; n++) {
     const remaining = policy.deadlineMs - (Date.now() - started);
-    if (remaining <= 0) throw new GatewayError('UPSTREAM_TIMEOUT', 'Together did not answer before the deadline');
+    // A backoff timer that fired a little late: Together's own last answer says more than "deadline".
+    if (remaining <= 0) throw lastFailure ?? new GatewayError('UPSTREAM_TIMEOUT', 'Together did not answer before the deadline');
     const call = new UpstreamCall(parent);
     call.arm(remaining);
     try {
@@ -113,9 +115,11 @@ export async function withRetries<T>(
       const failure = call.failure(err, 'Together did not answer before the deadline');
       if (!(failure instanceof GatewayError) || call.timedOut || n >= policy.maxRetries || !isRetryable(err)) throw failure;
       const backoff = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** n);
-      const delay = Math.max(backoff, (failure.retryAfterSeconds ?? 0) * 1000);
+      // Together's own retry-after (exact, 0 allowed) wins over a shorter backoff.
+      const delay = Math.max(backoff, retryAfterMs(err) ?? 0);
       // Waiting past the deadline helps nobody: hand the client the error (with its retry-after) now.
       if (Date.now() - started + delay >= policy.deadlineMs) throw failure;
+      lastFailure = failure;
       policy.onRetry?.(n + 1, failure, delay);
       await sleep(delay, parent);
     }

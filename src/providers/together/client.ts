@@ -1,9 +1,11 @@
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import type { CatalogModel, ChatProvider, ChatRequest, ProviderCompletion, ProviderStreamChunk } from '../../domain.ts';
-import { GatewayError, providerNotConfigured } from '../../errors.ts';
+import { CancelledError, GatewayError, findGatewayError, providerNotConfigured } from '../../errors.ts';
+import { closeUnstarted } from '../../iterators.ts';
+import { type BreakerPermit, type BreakerSnapshot, type BreakerState, CircuitBreaker } from '../../resilience/breaker.ts';
 import { type RetryPolicy, type UpstreamCall, withRetries } from './call.ts';
-import { normalizeTogetherModelList } from './models.ts';
 import { mapTogetherError } from './errors.ts';
+import { normalizeTogetherModelList } from './models.ts';
 import { readTogetherSse } from './sse.ts';
 import { mapCompletion, mapStreamChunk, parseTogetherJson, toTogetherParams } from './wire.ts';
 
@@ -15,6 +17,33 @@ export interface TogetherProviderOptions {
   maxRetries?: number;
   retryBaseDelayMs?: number;
   onRetry?: RetryPolicy['onRetry'];
+  /** Consecutive failures that open the circuit (default 5), and its cool-down before a probe (default 10 s). */
+  breakerFailureThreshold?: number;
+  breakerResetMs?: number;
+  onBreakerChange?: (from: BreakerState, to: BreakerState, snapshot: BreakerSnapshot) => void;
+}
+
+type Verdict = 'success' | 'failure' | 'neutral';
+
+/**
+ * What a failed call says about Together's health. Only Together failing counts against it (5xx, unreachable,
+ * deadlines, a broken stream); any HTTP answer below 500 proves it is up; a caller who left, a shutdown or a
+ * missing key says nothing.
+ */
+function verdictOf(err: unknown, signal: AbortSignal): Verdict {
+  if (signal.aborted || err instanceof CancelledError) return 'neutral';
+  const known = findGatewayError(err);
+  if (!known) return 'neutral';
+  const status = known.originalError instanceof APIError ? known.originalError.status : undefined;
+  if (typeof status === 'number' && status < 500) return 'success';
+  if (known.code === 'UPSTREAM_UNAVAILABLE' || known.code === 'UPSTREAM_TIMEOUT') return 'failure';
+  return known.code === 'PROVIDER_NOT_CONFIGURED' ? 'neutral' : 'success';
+}
+
+function settle(permit: BreakerPermit, verdict: Verdict): void {
+  if (verdict === 'success') permit.success();
+  else if (verdict === 'failure') permit.failure();
+  else permit.release();
 }
 
 /**
@@ -25,6 +54,8 @@ export class TogetherProvider implements ChatProvider {
   readonly name = 'together';
   private readonly client: OpenAI | null;
   private readonly policy: RetryPolicy;
+  /** One circuit for Together (chat and catalog share the upstream). Read `breaker.state` / `snapshot()` for metrics. */
+  readonly breaker: CircuitBreaker;
 
   constructor(private readonly options: TogetherProviderOptions) {
     this.client = options.apiKey
@@ -37,6 +68,12 @@ export class TogetherProvider implements ChatProvider {
       deadlineMs: options.upstreamTimeoutMs,
       onRetry: options.onRetry,
     };
+    this.breaker = new CircuitBreaker({
+      name: 'Together',
+      failureThreshold: options.breakerFailureThreshold ?? 5,
+      resetMs: options.breakerResetMs ?? 10_000,
+      onStateChange: options.onBreakerChange,
+    });
   }
 
   get configured(): boolean {
@@ -51,7 +88,7 @@ export class TogetherProvider implements ChatProvider {
   async listModels(signal: AbortSignal = new AbortController().signal): Promise<CatalogModel[]> {
     const client = this.requireClient();
     // Raw GET: the SDK's models.list() expects {data: [...]} and comes back empty on Together's bare array.
-    const { value, call } = await withRetries(signal, this.policy, (s) => client.get<unknown>('/models', { signal: s }));
+    const { value, call } = await this.guarded(signal, (s) => client.get<unknown>('/models', { signal: s }));
     call.dispose(false); // the body is read
     try {
       return normalizeTogetherModelList(value, this.name);
@@ -65,7 +102,7 @@ export class TogetherProvider implements ChatProvider {
     const params = { ...toTogetherParams(request), stream: false as const };
     // The raw body, not the SDK's parse: JSON.parse would round the 64-bit seed (see parseTogetherJson).
     // Reading it inside the attempt keeps the body under the same deadline.
-    const { value, call } = await withRetries(signal, this.policy, async (s) => {
+    const { value, call } = await this.guarded(signal, async (s) => {
       const response = await client.chat.completions.create(params, { signal: s }).asResponse();
       return response.text();
     });
@@ -83,29 +120,69 @@ export class TogetherProvider implements ChatProvider {
     const client = this.requireClient();
     // Always ask for usage: some models only send it on a trailing `choices: []` chunk when asked.
     const params = { ...toTogetherParams(request), stream: true as const, stream_options: { include_usage: true } };
-    const { value, call } = await withRetries(signal, this.policy, (s) => client.chat.completions.create(params, { signal: s }).asResponse());
-    return iterateStream(readTogetherSse(value), call, this.options.streamIdleTimeoutMs);
+    const permit = this.breaker.acquire();
+    let started: { value: Response; call: UpstreamCall };
+    try {
+      started = await withRetries(signal, this.policy, (s) => client.chat.completions.create(params, { signal: s }).asResponse());
+    } catch (err) {
+      settle(permit, verdictOf(err, signal));
+      throw err;
+    }
+    const { value, call } = started;
+    // The stream's verdict comes at its end: a stream that breaks mid-way is Together failing too.
+    return closeUnstarted(iterateStream(readTogetherSse(value), call, this.options.streamIdleTimeoutMs, permit, signal), () => {
+      call.dispose();
+      permit.release();
+    });
+  }
+
+  /** A call before its first byte: through the circuit breaker, then retries and the first-byte deadline. */
+  private async guarded<T>(signal: AbortSignal, attempt: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; call: UpstreamCall }> {
+    const permit = this.breaker.acquire();
+    try {
+      const result = await withRetries(signal, this.policy, attempt);
+      permit.success();
+      return result;
+    } catch (err) {
+      settle(permit, verdictOf(err, signal));
+      throw err;
+    }
   }
 }
 
-async function* iterateStream(source: AsyncIterable<unknown>, call: UpstreamCall, idleMs: number): AsyncGenerator<ProviderStreamChunk> {
+async function* iterateStream(
+  source: AsyncIterable<unknown>,
+  call: UpstreamCall,
+  idleMs: number,
+  permit: BreakerPermit,
+  signal: AbortSignal,
+): AsyncGenerator<ProviderStreamChunk> {
   const idleMessage = `Together sent nothing for ${idleMs} ms mid-stream`;
+  let chunks = 0;
   let readToEnd = false;
   try {
     call.arm(idleMs);
     for await (const raw of source) {
       // The timer runs only while we wait on Together, never while a slow client consumes a chunk.
       call.disarm();
+      chunks++;
       yield mapStreamChunk(raw);
       call.arm(idleMs);
     }
     // An abort may also end the body quietly: tell a timeout or a cancel apart from the end.
     if (call.signal.aborted) throw call.failure(undefined, idleMessage);
     readToEnd = true;
+    permit.success();
   } catch (err) {
-    if (err instanceof GatewayError && !call.signal.aborted) throw err;
-    throw call.failure(err, idleMessage);
+    const failure = err instanceof GatewayError && !call.signal.aborted ? err : call.failure(err, idleMessage);
+    const verdict = verdictOf(failure, signal);
+    // A client leaving mid-stream says Together was answering.
+    settle(permit, verdict === 'neutral' && chunks > 0 ? 'success' : verdict);
+    throw failure;
   } finally {
+    // Consumer stopped early (return()): same reasoning as a cancel.
+    if (chunks > 0) permit.success();
+    else permit.release();
     // Left early (client gone, error): close Together's response so its socket does not stream on.
     call.dispose(!readToEnd);
   }

@@ -17,9 +17,10 @@ function upstreamCode(err: APIError): string | undefined {
 
 /**
  * Seconds a client should wait, from Together's `retry-after` (seconds or an HTTP date) or
- * `x-ratelimit-reset` (seconds until the window resets). Rounded up; at least 1.
+ * `x-ratelimit-reset` (seconds until the window resets; only for 429s, where it means exactly that). Rounded
+ * up; at least 1.
  */
-export function retryAfterSeconds(headers: Headers | undefined, now = Date.now()): number | undefined {
+export function retryAfterSeconds(headers: Headers | undefined, now = Date.now(), rateLimitReset = true): number | undefined {
   if (!headers) return undefined;
   const parse = (raw: string | null): number | undefined => {
     if (!raw) return undefined;
@@ -28,8 +29,24 @@ export function retryAfterSeconds(headers: Headers | undefined, now = Date.now()
     const date = Date.parse(raw);
     return Number.isFinite(date) ? (date - now) / 1000 : undefined;
   };
-  const value = parse(headers.get('retry-after')) ?? parse(headers.get('x-ratelimit-reset'));
+  const value = parse(headers.get('retry-after')) ?? (rateLimitReset ? parse(headers.get('x-ratelimit-reset')) : undefined);
   return value === undefined ? undefined : Math.max(1, Math.ceil(value));
+}
+
+/**
+ * How long Together asked us to wait before trying again, exactly (0 allowed), for the retry loop: `retry-after`
+ * on any status, and `x-ratelimit-reset` on a 429. Undefined when it said nothing.
+ */
+export function retryAfterMs(err: unknown, now = Date.now()): number | undefined {
+  if (!(err instanceof APIError) || !err.headers) return undefined;
+  const parse = (raw: string | null): number | undefined => {
+    if (!raw) return undefined;
+    const seconds = Number(raw);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const date = Date.parse(raw);
+    return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+  };
+  return parse(err.headers.get('retry-after')) ?? (err.status === 429 ? parse(err.headers.get('x-ratelimit-reset')) : undefined);
 }
 
 const CONTEXT_MESSAGE = /context length|context window|maximum context|must be <=|too many tokens|exceeds the model/i;
@@ -74,7 +91,12 @@ export function mapTogetherError(err: unknown): GatewayError {
     if (status >= 400 && status < 500) {
       return new GatewayError('BAD_USER_INPUT', `Together rejected the request: ${message}`, { cause: err });
     }
-    return new GatewayError('UPSTREAM_UNAVAILABLE', `Together is unavailable (HTTP ${status})`, { cause: err });
+    // A 503 may say when to come back: honoured by the retry loop and passed on to the client.
+    const retryAfter = retryAfterSeconds(err.headers, Date.now(), false);
+    return new GatewayError('UPSTREAM_UNAVAILABLE', `Together is unavailable (HTTP ${status})`, {
+      cause: err,
+      ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+    });
   }
   if (err instanceof SyntaxError) {
     return new GatewayError('UPSTREAM_UNAVAILABLE', 'Together sent a malformed response', { cause: err });
