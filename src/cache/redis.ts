@@ -45,6 +45,8 @@ export function parseCacheUrl(cacheUrl: string): RedisTarget {
 export class RedisConnection {
   readonly client: RedisClientType;
   readonly prefix: string;
+  /** host:port, for logs (never the password). */
+  readonly target: string;
   private outage = false;
   private closed = false;
   private readonly firstAttempt: Promise<void>;
@@ -52,6 +54,8 @@ export class RedisConnection {
   constructor(cacheUrl: string, private readonly logger: Logger) {
     const target = parseCacheUrl(cacheUrl);
     this.prefix = target.prefix;
+    const parsed = new URL(target.url);
+    this.target = `${parsed.hostname}:${parsed.port || '6379'}`;
     this.client = createClient({
       url: target.url,
       // Fail fast while disconnected instead of queueing commands until Redis is back.
@@ -107,7 +111,7 @@ export class RedisConnection {
     if (this.outage || this.closed) return;
     this.outage = true;
     this.logger.warn(
-      { err: { message: (err as Error)?.message ?? String(err) }, cache: 'degraded' },
+      { err: { message: (err as Error)?.message ?? String(err) }, redis: this.target, cache: 'degraded' },
       'Redis unreachable: serving the catalog from the in-process copy and enforcing rate limits per process until it is back',
     );
   }
@@ -115,7 +119,7 @@ export class RedisConnection {
   private succeeded(): void {
     if (!this.outage || this.closed) return;
     this.outage = false;
-    this.logger.info({ cache: 'redis' }, 'Redis reachable again: catalog cache and rate limits are shared again');
+    this.logger.info({ redis: this.target, cache: 'redis' }, 'Redis reachable again: catalog cache and rate limits are shared again');
   }
 
   async close(): Promise<void> {
