@@ -62,8 +62,8 @@ export class RedisConnection {
       disableOfflineQueue: true,
       socket: {
         connectTimeout: 2_000,
-        // Keep trying forever, at most every 2 s: Redis coming back restores sharing without a restart.
-        reconnectStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 2_000),
+        // Keep trying forever, at most every second: Redis coming back restores sharing without a restart.
+        reconnectStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 1_000),
       },
     }) as RedisClientType;
     let settle: () => void = () => undefined;

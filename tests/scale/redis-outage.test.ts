@@ -112,7 +112,7 @@ describe.skipIf(!redisServerAvailable)('Redis unreachable, then back, then kille
     expect(sim.stats.modelsCalls).toBe(before);
     expect(await gateway.readyz()).toEqual({ status: 200, body: { status: 'ready', cache: 'degraded' } });
     // Give the client a few reconnect attempts: still one warning for this outage (two in all).
-    await new Promise((r) => setTimeout(r, 800));
+    await new Promise((r) => setTimeout(r, 500));
     expect(logCount(OUTAGE)).toBe(2);
     expect(gateway.exited).toBe(false);
   });
