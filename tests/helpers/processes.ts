@@ -9,9 +9,10 @@ import { type AddressInfo, createConnection, createServer } from 'node:net';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const REDIS_HOST = '127.0.0.1';
-export const REDIS_PORT = 6379;
+// This machine's services (override to point the tests elsewhere, or at a closed port to see them skip).
+export const REDIS_PORT = Number(process.env.TEST_REDIS_PORT ?? 6379);
 export const PG_HOST = '127.0.0.1';
-export const PG_PORT = 5432;
+export const PG_PORT = Number(process.env.TEST_PG_PORT ?? 5432);
 export const PG_BASE_URL = `postgres://postgres@${PG_HOST}:${PG_PORT}/test`;
 
 export const randomId = (): string => randomBytes(5).toString('hex');
