@@ -1,5 +1,5 @@
-import { RateLimiterMemory, type RateLimiterAbstract, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { RedisConnection } from '../cache/redis.ts';
+import { RLWrapperTimeouts, RateLimiterMemory, type RateLimiterAbstract, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { REDIS_COMMAND_TIMEOUT_MS, type RedisConnection } from '../cache/redis.ts';
 import { GatewayError } from '../errors.ts';
 import type { GatewayStore } from '../store/types.ts';
 import type { AuthenticatedKey } from './keys.ts';
@@ -16,21 +16,22 @@ export const memoryLimiterFactory: LimiterFactory = (rpm) => new RateLimiterMemo
 
 /**
  * Limits shared by every replica on one Redis (the same connection as the catalog cache). While Redis is
- * unreachable each process falls back to its own in-memory limiter (the "insurance" limiter), so a Redis outage
- * loosens limits to rpm per replica instead of failing every chat call.
+ * unreachable, or answers slower than the command deadline (a hung server, a partition without resets), each
+ * process falls back to its own in-memory limiter (the "insurance" limiter): a Redis outage loosens limits to rpm
+ * per replica instead of failing or stalling every chat call.
  */
 export function redisLimiterFactory(redis: RedisConnection): LimiterFactory {
   return (rpm) => {
-    const limiter = new RateLimiterRedis({
+    const insuranceLimiter = memoryLimiterFactory(rpm);
+    const shared = new RateLimiterRedis({
       storeClient: redis.client,
       useRedisPackage: true,
       rejectIfRedisNotReady: true,
       points: rpm,
       duration: 60,
       keyPrefix: `${redis.prefix}rpm${rpm}`,
-      insuranceLimiter: memoryLimiterFactory(rpm),
     });
-    return limiter;
+    return new RLWrapperTimeouts({ limiter: shared, timeoutMs: REDIS_COMMAND_TIMEOUT_MS, insuranceLimiter });
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Redis is an optimisation, never a dependency. One real gateway process with CACHE_URL pointing at a port where,
- * in turn: nothing listens (connection refused at start), a redis-server we start, then nothing again (we kill it
- * mid-run). Throughout, the gateway serves the catalog (loading it from Together when it has no copy, from its
+ * in turn: nothing listens (connection refused at start), a redis-server we start, the same server hung
+ * (SIGSTOP), then nothing again (we kill it mid-run). Throughout, the gateway serves the catalog (loading it from Together when it has no copy, from its
  * in-process copy otherwise) and enforces rpm per process; /readyz stays 200 and says `cache: degraded`; each
  * outage is logged once, not per request, and the recovery once.
  */
@@ -46,6 +46,7 @@ describe.skipIf(!redisServerAvailable)('Redis unreachable, then back, then kille
   let port: number;
   let redis: ChildProcess | undefined;
   let limitedKey: string;
+  let roomyKey: string;
   const logCount = (msg: string) => gateway.logs().filter((l) => typeof l.msg === 'string' && l.msg.startsWith(msg)).length;
 
   beforeAll(async () => {
@@ -55,6 +56,7 @@ describe.skipIf(!redisServerAvailable)('Redis unreachable, then back, then kille
     const databaseUrl = `file:${join(mkdtempSync(join(tmpdir(), 'gw-redis-outage-')), 'gateway.db')}`;
     const store = await openStore(databaseUrl);
     limitedKey = (await new KeyService(store, undefined).create({ name: 'three-a-minute', rpm: 3 })).key;
+    roomyKey = (await new KeyService(store, undefined).create({ name: 'hundred-a-minute', rpm: 100 })).key;
     await store.close();
     gateway = await processes.start({
       TOGETHER_API_KEY: 'sim',
@@ -98,6 +100,18 @@ describe.skipIf(!redisServerAvailable)('Redis unreachable, then back, then kille
     await waitUntil(async () => (await gateway.readyz()).body.cache === 'redis', 8_000, 'the gateway to reconnect');
     expect(logCount(RECOVERED)).toBe(1);
     expect((await gateway.gql(COUNT_MODELS)).data.models).toHaveLength(131);
+  });
+
+  it('a hung Redis (stopped, not closed) stalls no request beyond the command deadline', async () => {
+    const input = { model: LLAMA, messages: userMessage('hi'), maxTokens: 4 };
+    const auth = { authorization: `Bearer ${roomyKey}` };
+    expect((await gateway.gql(CHAT_MUTATION, { input }, auth)).errors).toBeUndefined(); // counted in Redis
+    redis!.kill('SIGSTOP');
+    const started = Date.now();
+    const [chat, models] = await Promise.all([gateway.gql(CHAT_MUTATION, { input }, auth), gateway.gql(COUNT_MODELS)]);
+    expect(chat.errors).toBeUndefined(); // the limiter gave up on Redis after 1 s and counted in memory
+    expect(models.data.models).toHaveLength(131); // the catalog never waited on Redis: its copy is in process
+    expect(Date.now() - started).toBeLessThan(4_000);
   });
 
   it('keeps serving from its in-process copy when Redis is killed mid-run; one warning for the outage', async () => {
