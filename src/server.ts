@@ -116,7 +116,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.status(503).json({ error: { message: 'The gateway is shutting down; retry on another instance', type: 'api_error', code: 'UPSTREAM_UNAVAILABLE' } });
   });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/readyz', (_req, res) => void res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' }));
+  // `cache` is informative: a degraded (unreachable) Redis never makes the process unready; it serves from memory.
+  app.get('/readyz', (_req, res) =>
+    void res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting', cache: services.cache.health?.() ?? 'memory' }));
   app.get('/metrics', async (_req, res) => {
     res.type(services.metrics.contentType).send(await services.metrics.render());
   });

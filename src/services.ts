@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { Admission } from './auth/admission.ts';
 import { KeyService } from './auth/keys.ts';
-import { BudgetGuard, RpmLimiter } from './auth/limits.ts';
-import { type TtlCache, createCache } from './cache/index.ts';
+import { BudgetGuard, RpmLimiter, redisLimiterFactory } from './auth/limits.ts';
+import { type TtlCache, createCacheFor } from './cache/index.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { GatewayRegistry } from './catalog/registry.ts';
 import { InflightStreams } from './chat/inflight.ts';
@@ -45,7 +45,9 @@ export interface ServiceOverrides {
 
 export async function createServices(config: GatewayConfig, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const store = overrides.store ?? (await openStore(config.databaseUrl));
-  const cache = overrides.cache ?? createCache();
+  // CACHE_URL: catalog cache and rate limits shared through Redis (see docs/deployment.md).
+  const shared = overrides.cache ? { cache: overrides.cache, redis: null } : await createCacheFor(config.cacheUrl, logger);
+  const cache = shared.cache;
   const streams = new InflightStreams();
   let gateways: GatewayRegistry | undefined;
   const metrics = new GatewayMetrics({
@@ -76,7 +78,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
   // Every chat call's row goes to the store, the metrics and one summary log line.
   const sink = fanOut([recorder, metrics, chatSummaryLogger(logger), ...(overrides.observer ? [overrides.observer] : [])], logger);
   const keys = new KeyService(store, config.gatewayAdminKey);
-  const admission = new Admission(new RpmLimiter(), new BudgetGuard(store));
+  const admission = new Admission(new RpmLimiter(shared.redis ? redisLimiterFactory(shared.redis) : undefined), new BudgetGuard(store));
   const chat = new ChatService(gateways, sink, { maxMessages: config.maxMessages, maxMessageChars: config.maxMessageChars }, logger, admission);
   return {
     config,

@@ -1,4 +1,5 @@
-import { RateLimiterMemory, type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { RLWrapperTimeouts, RateLimiterMemory, type RateLimiterAbstract, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { REDIS_COMMAND_TIMEOUT_MS, type RedisConnection } from '../cache/redis.ts';
 import { GatewayError } from '../errors.ts';
 import type { GatewayStore } from '../store/types.ts';
 import type { AuthenticatedKey } from './keys.ts';
@@ -12,6 +13,27 @@ export interface RequestLimiter {
 export type LimiterFactory = (rpm: number) => RateLimiterAbstract;
 
 export const memoryLimiterFactory: LimiterFactory = (rpm) => new RateLimiterMemory({ points: rpm, duration: 60, keyPrefix: `rpm${rpm}` });
+
+/**
+ * Limits shared by every replica on one Redis (the same connection as the catalog cache). While Redis is
+ * unreachable, or answers slower than the command deadline (a hung server, a partition without resets), each
+ * process falls back to its own in-memory limiter (the "insurance" limiter): a Redis outage loosens limits to rpm
+ * per replica instead of failing or stalling every chat call.
+ */
+export function redisLimiterFactory(redis: RedisConnection): LimiterFactory {
+  return (rpm) => {
+    const insuranceLimiter = memoryLimiterFactory(rpm);
+    const shared = new RateLimiterRedis({
+      storeClient: redis.client,
+      useRedisPackage: true,
+      rejectIfRedisNotReady: true,
+      points: rpm,
+      duration: 60,
+      keyPrefix: `${redis.prefix}rpm${rpm}`,
+    });
+    return new RLWrapperTimeouts({ limiter: shared, timeoutMs: REDIS_COMMAND_TIMEOUT_MS, insuranceLimiter });
+  };
+}
 
 export class RpmLimiter implements RequestLimiter {
   private readonly byRpm = new Map<number, RateLimiterAbstract>();

@@ -1,4 +1,9 @@
 import { Cacheable, Keyv, KeyvCacheableMemory } from 'cacheable';
+import type { Logger } from 'pino';
+// Type-only: the Redis client (~0.6 s to import) is loaded only when CACHE_URL is set.
+import type { CacheHealth, RedisConnection } from './redis.ts';
+
+export type { CacheHealth } from './redis.ts';
 
 /**
  * A TTL cache with single-flight loads. The catalog depends on this interface only, so the in-process
@@ -14,6 +19,8 @@ export interface TtlCache {
   getOrSet<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T>;
   delete(key: string): Promise<void>;
   close(): Promise<void>;
+  /** `memory` (no CACHE_URL), `redis` (shared), or `degraded` (CACHE_URL set, Redis unreachable: in-process only). */
+  health?(): CacheHealth;
 }
 
 /** Cacheable (built on Keyv) in process memory; `getOrSet` coalesces concurrent misses per key. */
@@ -37,6 +44,10 @@ export class KeyvTtlCache implements TtlCache {
   async close(): Promise<void> {
     await this.cache.disconnect().catch(() => undefined);
   }
+
+  health(): CacheHealth {
+    return 'memory';
+  }
 }
 
 /**
@@ -49,4 +60,16 @@ function inProcessStore(): Keyv {
 
 export function createCache(): TtlCache {
   return new KeyvTtlCache();
+}
+
+/**
+ * The catalog cache for a process: in-process only, or with `CACHE_URL` a two-level cache over Redis. The Redis
+ * connection is returned too (null without CACHE_URL), for the rate limiter to share; closing the cache closes it.
+ */
+export async function createCacheFor(cacheUrl: string | undefined, logger: Logger): Promise<{ cache: TtlCache; redis: RedisConnection | null }> {
+  if (!cacheUrl) return { cache: createCache(), redis: null };
+  const [{ RedisConnection }, { SharedTtlCache }] = await Promise.all([import('./redis.ts'), import('./shared.ts')]);
+  const redis = new RedisConnection(cacheUrl, logger);
+  await redis.started();
+  return { cache: new SharedTtlCache(redis), redis };
 }
