@@ -48,7 +48,7 @@ function startChild(cmd: string, args: string[], env: Record<string, string>, pa
 }
 
 export function startSimulator(opts: { latencyMs?: number; chunkDelayMs?: number } = {}): Promise<Proc> {
-  const args = ['--import', 'tsx', 'src/simulator/main.ts', '--port', '0'];
+  const args = ['--import', 'tsx/esm', 'src/simulator/main.ts', '--port', '0'];
   if (opts.latencyMs) args.push('--latency-ms', String(opts.latencyMs));
   if (opts.chunkDelayMs) args.push('--chunk-delay-ms', String(opts.chunkDelayMs));
   return startChild(process.execPath, args, {}, /SIMULATOR_URL=(\S+)/, 'simulator');
@@ -59,7 +59,7 @@ export const BENCH_ADMIN_KEY = 'bench-admin-key-not-a-secret-0123456789';
 export function startGateway(upstreamUrl: string, env: Record<string, string> = {}): Promise<Proc> {
   return startChild(
     process.execPath,
-    ['--import', 'tsx', 'src/index.ts'],
+    ['--import', 'tsx/esm', 'src/index.ts'],
     {
       PORT: '0',
       LOG_LEVEL: 'info', // production's level: the per-call summary line is part of the cost
