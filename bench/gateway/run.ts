@@ -72,11 +72,13 @@ async function streamingSection(simUrl: string, gatewayUrl: string) {
       for (let r = 0; r < rounds; r++) runs.push(...(await Promise.all(Array.from({ length: concurrency }, one))));
       return summarize(runs);
     };
-    const client = wsClient(gatewayUrl);
+    // At most 20 subscriptions share a websocket (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION), as real clients would.
+    const clients = Array.from({ length: Math.ceil(concurrency / 20) }, () => wsClient(gatewayUrl));
+    let next = 0;
     const direct = await run(() => sseStream(simUrl, 'bench-upstream-key'));
     const sse = await run(() => sseStream(`${gatewayUrl}/v1`, BENCH_ADMIN_KEY));
-    const ws = await run(() => graphqlStream(client));
-    await client.dispose();
+    const ws = await run(() => graphqlStream(clients[next++ % clients.length]!));
+    await Promise.all(clients.map((c) => c.dispose()));
     const added = (s: StreamStats) => ({ ...s, addedTtftP50: s.ttftP50 - direct.ttftP50, addedGapMean: s.gapMean - direct.gapMean });
     result[`${concurrency}`] = { direct: added(direct), restSse: added(sse), chatStream: added(ws) };
     log(`streams x${concurrency}: TTFT p50 direct ${direct.ttftP50.toFixed(2)} / SSE ${sse.ttftP50.toFixed(2)} / chatStream ${ws.ttftP50.toFixed(2)} ms`);

@@ -1,13 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CatalogModel, ChatRequest, FinishReason, ProviderStreamChunk, ToolCall, ToolCallDelta, Usage } from '../domain.ts';
-import { CancelledError, GatewayError, findGatewayError, type ErrorCode } from '../errors.ts';
+import { CancelledError, GatewayError } from '../errors.ts';
 import type { Gateway, GatewayRegistry } from '../catalog/registry.ts';
-import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
+import type { ActivityRecorder } from '../usage/activity.ts';
 import type { Admission } from '../auth/admission.ts';
 import type { AuthenticatedKey } from '../auth/keys.ts';
 import type { BudgetTicket } from '../auth/limits.ts';
 import { closeUnstarted } from '../iterators.ts';
+import { type CallOutcome, CallLog, type LoggedCall, estimateTokens, estimateUsage, toolCallChars } from './call-log.ts';
 import { computeCostUsd } from './cost.ts';
 import { type ChatInput, type ChatLimits, validateChatInput } from './validate.ts';
 
@@ -80,21 +80,11 @@ interface Route {
   model: CatalogModel | null;
 }
 
-/** Rough tokens for text when Together sent no usage: ~4 characters a token for English. */
-const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
-
-const toolCallChars = (calls: ToolCall[] | undefined): number =>
-  (calls ?? []).reduce((n, c) => n + c.function.name.length + c.function.arguments.length, 0);
-
 /**
  * Some models call a tool and still say `stop`. A client loops on TOOL_CALLS, so a turn with tool calls says
  * so; a LENGTH (arguments cut short) is kept because the client must know the call is incomplete.
  */
 const finishWithTools = (reason: FinishReason, calledTools: boolean): FinishReason => (calledTools && reason === 'STOP' ? 'TOOL_CALLS' : reason);
-
-function errorCodeOf(err: unknown): ErrorCode {
-  return findGatewayError(err)?.code ?? 'INTERNAL_SERVER_ERROR';
-}
 
 /**
  * Chat for every face: validates, routes to a provider (auto-detected from the catalogs when not named),
@@ -108,7 +98,11 @@ export class ChatService {
     private readonly logger: Logger,
     /** Null only in tests of the chat path alone; the server always passes one. */
     private readonly admission: Admission | null = null,
-  ) {}
+  ) {
+    this.calls = new CallLog(recorder, logger);
+  }
+
+  private readonly calls: CallLog;
 
   private admit(caller: ChatCaller, route: Route): Promise<BudgetTicket | null> {
     return this.admission ? this.admission.admit(caller.key ?? null, route.request, route.model) : Promise.resolve(null);
@@ -157,7 +151,7 @@ export class ChatService {
       if (caller.timing) caller.timing.answeredAt = performance.now();
       const usageEstimated = answer.usage === null;
       const outputChars = answer.content.length + (answer.reasoning?.length ?? 0) + toolCallChars(answer.toolCalls);
-      const usage = answer.usage ?? this.estimateUsage(route.request, estimateTokens(outputChars));
+      const usage = answer.usage ?? estimateUsage(route.request, estimateTokens(outputChars));
       const latencyMs = performance.now() - started;
       const result: ChatResult = {
         id: answer.id,
@@ -173,7 +167,7 @@ export class ChatService {
         latencyMs,
         seed: answer.seed,
       };
-      this.record(caller, at, route, input, { stream: false, usage, usageEstimated, costUsd: result.costUsd, latencyMs, ttftMs: null, finishReason: result.finishReason }, undefined, ticket);
+      this.record(caller, at, route, input, { stream: false, usage, usageEstimated, costUsd: result.costUsd, latencyMs, ttftMs: null, finishReason: result.finishReason }, ticket);
       return result;
     } catch (err) {
       this.recordFailure(caller, at, route, input, false, started, err, null, ticket);
@@ -261,11 +255,11 @@ export class ChatService {
       }
       finishReason = finishWithTools(finishReason, calledTools);
       const usageEstimated = usage === null;
-      const finalUsage = usage ?? this.estimateUsage(route.request, outputChunks);
+      const finalUsage = usage ?? estimateUsage(route.request, outputChunks);
       const costUsd = computeCostUsd(finalUsage, route.model?.pricing ?? null);
       const latencyMs = performance.now() - started;
       recorded = true;
-      this.record(caller, at, route, input, { stream: true, usage: finalUsage, usageEstimated, costUsd, latencyMs, ttftMs, finishReason }, undefined, ticket);
+      this.record(caller, at, route, input, { stream: true, usage: finalUsage, usageEstimated, costUsd, latencyMs, ttftMs, finishReason }, ticket);
       yield { delta: '', reasoningDelta: '', toolCallDeltas: [], finishReason, usage: finalUsage, usageEstimated, costUsd, done: true, id, model, seed };
     } catch (err) {
       if (!recorded) {
@@ -279,54 +273,23 @@ export class ChatService {
     }
   }
 
-  private estimateUsage(request: ChatRequest, completionTokens: number): Usage {
-    const chars =
-      request.messages.reduce((n, m) => n + m.content.length + toolCallChars(m.toolCalls), 0) +
-      (request.tools ? JSON.stringify(request.tools).length : 0);
-    const promptTokens = estimateTokens(chars);
-    return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+  /** The call as the log sees it; before routing succeeded, the named (or first) gateway and the raw model. */
+  private logged(caller: ChatCaller, at: number, route: Route | undefined, input: ChatInput, ticket: BudgetTicket | null): LoggedCall {
+    const gateway = route?.gateway ?? this.gateways.all().find((g) => g.provider.name === (input.provider ?? '').toLowerCase()) ?? this.gateways.all()[0];
+    return {
+      requestId: caller.requestId,
+      keyId: caller.keyId,
+      at,
+      gateway: gateway?.provider.name ?? String(input.provider ?? ''),
+      model: route?.request.model || String(input.model ?? ''),
+      request: route?.request ?? { model: String(input.model ?? ''), messages: [] },
+      pricing: route?.model?.pricing ?? null,
+      ticket,
+    };
   }
 
-  private record(
-    caller: ChatCaller,
-    at: number,
-    route: Route,
-    input: ChatInput,
-    outcome: { stream: boolean; usage: Usage; usageEstimated: boolean; costUsd: number | null; latencyMs: number; ttftMs: number | null; finishReason: FinishReason | null },
-    failure?: { errorCode: ErrorCode | null; cancelled: boolean },
-    ticket?: BudgetTicket | null,
-  ): void {
-    const { usage } = outcome;
-    const generationMs = outcome.latencyMs - (outcome.ttftMs ?? 0);
-    const entry: ActivityEntry = {
-      id: randomUUID(),
-      requestId: caller.requestId,
-      at,
-      keyId: caller.keyId,
-      gateway: route.gateway.provider.name,
-      provider: route.gateway.provider.name,
-      model: route.request.model || input.model,
-      stream: outcome.stream,
-      promptTokens: usage.promptTokens,
-      completionTokens: usage.completionTokens,
-      totalTokens: usage.totalTokens,
-      cachedTokens: usage.cachedTokens ?? 0,
-      reasoningTokens: usage.reasoningTokens ?? 0,
-      costUsd: outcome.costUsd,
-      latencyMs: outcome.latencyMs,
-      ttftMs: outcome.ttftMs,
-      tokensPerSecond: usage.completionTokens > 0 && generationMs > 0 ? usage.completionTokens / (generationMs / 1000) : null,
-      finishReason: outcome.finishReason,
-      errorCode: failure?.errorCode ?? null,
-      cancelled: failure?.cancelled ?? false,
-      usageEstimated: outcome.usageEstimated,
-    };
-    try {
-      this.recorder.record(entry);
-    } catch (err) {
-      this.logger.error({ err, requestId: caller.requestId }, 'activity recorder failed');
-    }
-    ticket?.settle(entry.costUsd).catch((err: unknown) => this.logger.error({ err, requestId: caller.requestId }, 'budget settlement failed'));
+  private record(caller: ChatCaller, at: number, route: Route, input: ChatInput, outcome: CallOutcome, ticket: BudgetTicket | null): void {
+    this.calls.succeeded(this.logged(caller, at, route, input, ticket), outcome);
   }
 
   private recordFailure(
@@ -340,19 +303,6 @@ export class ChatService {
     partial: { completionTokens: number; ttftMs: number | null } | null,
     ticket: BudgetTicket | null = null,
   ): void {
-    const cancelled = err instanceof CancelledError;
-    const gateway = route?.gateway ?? this.gateways.all().find((g) => g.provider.name === (input.provider ?? '').toLowerCase()) ?? this.gateways.all()[0];
-    if (!gateway) return;
-    const effectiveRoute: Route = route ?? { gateway, request: { model: String(input.model ?? ''), messages: [] }, model: null };
-    const usage = partial && partial.completionTokens > 0 ? this.estimateUsage(effectiveRoute.request, partial.completionTokens) : { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-    this.record(caller, at, effectiveRoute, input, {
-      stream,
-      usage,
-      usageEstimated: usage.totalTokens > 0,
-      costUsd: usage.totalTokens > 0 ? computeCostUsd(usage, effectiveRoute.model?.pricing ?? null) : 0,
-      latencyMs: performance.now() - started,
-      ttftMs: partial?.ttftMs ?? null,
-      finishReason: cancelled ? 'CANCELLED' : 'ERROR',
-    }, { errorCode: cancelled ? null : errorCodeOf(err), cancelled }, ticket);
+    this.calls.failed(this.logged(caller, at, route, input, ticket), stream, started, err, partial);
   }
 }
