@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -67,7 +69,8 @@ export function startGateway(upstreamUrl: string, env: Record<string, string> = 
       TOGETHER_API_KEY: 'bench-upstream-key',
       TOGETHER_BASE_URL: upstreamUrl,
       GATEWAY_ADMIN_KEY: BENCH_ADMIN_KEY,
-      DATABASE_URL: ':memory:',
+      // A file, as in production: an in-memory database would hold every activity row in the RSS we measure.
+      DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), 'bench-gw-')), 'gateway.db')}`,
       NODE_ENV: 'production',
       ...env,
     },

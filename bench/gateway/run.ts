@@ -4,8 +4,9 @@
  *   --soak-minutes N   length of the memory soak (default 10; 0.2 in smoke mode)
  *   --out FILE         JSON results (default bench/results/gateway.json)
  *   --no-portkey       skip the peer gateway
+ *   --soak-only        only the memory soak (results merged into the --out file)
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -14,7 +15,7 @@ import { type StreamStats, graphqlStream, sseStream, summarize, wsClient } from 
 import { type LatencyStats, measureLatency, post, targets } from './targets.ts';
 
 const { values } = parseArgs({
-  options: { smoke: { type: 'boolean' }, 'soak-minutes': { type: 'string' }, out: { type: 'string' }, 'no-portkey': { type: 'boolean' } },
+  options: { smoke: { type: 'boolean' }, 'soak-minutes': { type: 'string' }, out: { type: 'string' }, 'no-portkey': { type: 'boolean' }, 'soak-only': { type: 'boolean' } },
 });
 const smoke = values.smoke ?? false;
 const soakMinutes = Number(values['soak-minutes'] ?? (smoke ? 0.05 : 10));
@@ -147,6 +148,24 @@ async function cacheSection(sim: Proc, gw: Proc) {
 
 async function main() {
   const results: Record<string, unknown> = { when: new Date().toISOString(), smoke, node: process.version, cpus: (await import('node:os')).cpus().length };
+  if (values['soak-only']) {
+    try {
+      const sim = await track(startSimulator({ chunkDelayMs: 20 }));
+      const previous = (() => {
+        try {
+          return JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      })();
+      Object.assign(results, previous, { soak: await soakSection(sim, await track(startGateway(sim.url))) });
+    } finally {
+      await Promise.all(procs.map((p) => p.stop()));
+    }
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    log(`soak results merged into ${out}`);
+    return;
+  }
   try {
     // The whole tree starts at once (each gateway is its own process, so sections do not disturb each other's
     // caches or memory); idle processes cost nothing measurable while another section runs.
