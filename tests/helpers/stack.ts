@@ -39,7 +39,7 @@ export interface StackOptions {
   logLines?: string[];
 }
 
-export const TEST_UPSTREAM_KEY = 'tgp_v1_test_upstream_key_do_not_leak';
+export const TEST_UPSTREAM_KEY = 'tgp_v1_test_leak_probe';
 
 /** A real Together simulator and a real gateway pointed at it, both on port 0. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
