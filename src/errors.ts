@@ -62,7 +62,6 @@ export class CancelledError extends Error {
   }
 }
 
-export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError;
 
 /** Walks GraphQLError.originalError / Error.cause chains to the GatewayError that caused a failure, if any. */
 export function findGatewayError(e: unknown): GatewayError | undefined {

@@ -1,5 +1,6 @@
 import type { CatalogModel, ChatRequest } from '../domain.ts';
 import { GatewayError } from '../errors.ts';
+import { promptChars } from '../chat/call-log.ts';
 import { computeCostUsd } from '../chat/cost.ts';
 import type { AuthenticatedKey } from './keys.ts';
 import { type BudgetGuard, type BudgetTicket, type RequestLimiter } from './limits.ts';
@@ -21,10 +22,9 @@ export class Admission {
     if (!key) throw new GatewayError('UNAUTHENTICATED', 'Missing gateway key: send Authorization: Bearer <key>');
     await this.limiter.hit(key);
     if (key.budgetUsd === null) return null;
-    const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0);
-    // ~3 characters a token errs high for English, so the reservation covers the prompt.
+    // ~3 characters a token errs high for English, so the reservation covers the prompt (tools included).
     const estimate = computeCostUsd(
-      { promptTokens: Math.ceil(promptChars / 3), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 },
+      { promptTokens: Math.ceil(promptChars(request) / 3), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 },
       model?.pricing ?? null,
     );
     return this.budget.reserve(key, estimate ?? 0);

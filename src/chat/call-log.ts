@@ -12,12 +12,17 @@ export const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
 export const toolCallChars = (calls: ToolCall[] | undefined): number =>
   (calls ?? []).reduce((n, c) => n + c.function.name.length + c.function.arguments.length, 0);
 
+/** Characters Together tokenises as the prompt: message text, tool calls in messages, tool definitions. */
+export function promptChars(request: ChatRequest): number {
+  return (
+    request.messages.reduce((n, m) => n + m.content.length + toolCallChars(m.toolCalls), 0) +
+    (request.tools ? JSON.stringify(request.tools).length : 0)
+  );
+}
+
 /** The prompt estimated from its text (tools included), with the completion tokens counted by the caller. */
 export function estimateUsage(request: ChatRequest, completionTokens: number): Usage {
-  const chars =
-    request.messages.reduce((n, m) => n + m.content.length + toolCallChars(m.toolCalls), 0) +
-    (request.tools ? JSON.stringify(request.tools).length : 0);
-  const promptTokens = estimateTokens(chars);
+  const promptTokens = estimateTokens(promptChars(request));
   return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
 }
 
