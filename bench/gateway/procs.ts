@@ -61,7 +61,7 @@ export const BENCH_ADMIN_KEY = 'bench-admin-key-not-a-secret-0123456789';
 export function startGateway(upstreamUrl: string, env: Record<string, string> = {}): Promise<Proc> {
   return startChild(
     process.execPath,
-    ['--import', 'tsx/esm', 'src/index.ts'],
+    [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx/esm', 'src/index.ts'],
     {
       PORT: '0',
       LOG_LEVEL: 'info', // production's level: the per-call summary line is part of the cost

@@ -5,6 +5,8 @@
  *   --out FILE         JSON results (default bench/results/gateway.json)
  *   --no-portkey       skip the peer gateway
  *   --soak-only        only the memory soak (results merged into the --out file)
+ *   --only a,b         only these sections (latency, throughput, streaming, memory, cache, soak); for profiling
+ *                      one path (BENCH_GATEWAY_NODE_ARGS="--cpu-prof" adds node flags to the gateways)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,13 +17,15 @@ import { type StreamStats, graphqlStream, sseStream, summarize, wsClient } from 
 import { type LatencyStats, measureLatency, post, targets } from './targets.ts';
 
 const { values } = parseArgs({
-  options: { smoke: { type: 'boolean' }, 'soak-minutes': { type: 'string' }, out: { type: 'string' }, 'no-portkey': { type: 'boolean' }, 'soak-only': { type: 'boolean' } },
+  options: { smoke: { type: 'boolean' }, 'soak-minutes': { type: 'string' }, out: { type: 'string' }, 'no-portkey': { type: 'boolean' }, 'soak-only': { type: 'boolean' }, only: { type: 'string' } },
 });
 const smoke = values.smoke ?? false;
 const soakMinutes = Number(values['soak-minutes'] ?? (smoke ? 0.05 : 10));
 const out = values.out ?? new URL('../results/gateway.json', import.meta.url).pathname;
 const scale = smoke ? { latencyN: 20, warmup: 5, throughputSec: 1, streams1: 2, streamsMany: 5, openStreams: 20, cacheQueries: 30 } : { latencyN: 2000, warmup: 200, throughputSec: 10, streams1: 50, streamsMany: 100, openStreams: 1000, cacheQueries: 1000 };
 
+const only = values.only ? new Set(values.only.split(',')) : null;
+const wanted = (section: string): boolean => only === null || only.has(section);
 const procs: Proc[] = [];
 const track = async (p: Promise<Proc>): Promise<Proc> => {
   const proc = await p;
@@ -186,17 +190,19 @@ async function main() {
       track(startGateway(simSoak.url)),
       values['no-portkey'] ? Promise.resolve(undefined) : track(startPortkey()),
     ]);
-    results.latency1Client = {
-      upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, portkey: portkey?.url }),
-      // 20 ms per call: a quarter of the samples keeps this section under a minute per target.
-      upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }, Math.max(20, scale.latencyN / 4)),
-    };
+    if (wanted('latency')) {
+      results.latency1Client = {
+        upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, portkey: portkey?.url }),
+        // 20 ms per call: a quarter of the samples keeps this section under a minute per target.
+        upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }, Math.max(20, scale.latencyN / 4)),
+      };
+    }
     const pids = { direct: sim20.pid, rest: gw20.pid, graphql: gw20.pid, ...(portkey ? { portkey: portkey.pid } : {}) };
-    results.throughput16Clients = { upstream20ms: await throughputSection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }, pids) };
-    results.streaming = await streamingSection(simStream.url, gwStream.url);
-    results.memory = await memorySection(simMemory, gwMemory);
-    results.cache = await cacheSection(simCache, gwCache);
-    results.soak = await soakSection(simSoak, gwSoak);
+    if (wanted('throughput')) results.throughput16Clients = { upstream20ms: await throughputSection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }, pids) };
+    if (wanted('streaming')) results.streaming = await streamingSection(simStream.url, gwStream.url);
+    if (wanted('memory')) results.memory = await memorySection(simMemory, gwMemory);
+    if (wanted('cache')) results.cache = await cacheSection(simCache, gwCache);
+    if (wanted('soak')) results.soak = await soakSection(simSoak, gwSoak);
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
   }
