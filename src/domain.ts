@@ -160,4 +160,6 @@ export interface ChatProvider {
   stream(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<ProviderStreamChunk>>;
   /** The upstream's circuit breaker, when the provider has one: `state` and `snapshot()` for metrics. */
   readonly breaker?: { readonly state: BreakerState; snapshot(): BreakerSnapshot };
+  /** Releases the provider's connections at shutdown, after the last call. */
+  close?(): Promise<void>;
 }

@@ -93,7 +93,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
     metrics,
     async close() {
       await recorder.close();
-      await Promise.allSettled([store.close(), cache.close()]);
+      await Promise.allSettled([store.close(), cache.close(), ...providers.map((p) => p.close?.())]);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { APIError } from 'openai';
+import { bodyChunks } from './http.ts';
 import { parseTogetherJson } from './wire.ts';
 
 /**
@@ -12,13 +13,10 @@ import { parseTogetherJson } from './wire.ts';
  * connection ends cleanly. A body read that fails (abort, cut connection) throws.
  */
 export async function* readTogetherSse(response: Response): AsyncGenerator<unknown> {
-  if (!response.body) throw new TypeError('Together answered a stream request without a body');
-  const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
   let data: string[] = [];
   let done = false;
-  let finished = false;
 
   /** Handles one complete line; returns the event's payload when the line ends an event. */
   const line = (raw: string): unknown => {
@@ -45,31 +43,29 @@ export async function* readTogetherSse(response: Response): AsyncGenerator<unkno
     return undefined;
   };
 
-  try {
-    for (;;) {
-      const { value, done: eof } = await reader.read();
-      buffer += eof ? decoder.decode() : decoder.decode(value, { stream: true });
-      // Split complete lines; a trailing \r may be the first half of \r\n, so keep it for the next read.
-      let start = 0;
-      for (let i = 0; i < buffer.length; i++) {
-        const c = buffer.charCodeAt(i);
-        if (c !== 0x0a && c !== 0x0d) continue;
-        if (c === 0x0d && i === buffer.length - 1 && !eof) break;
-        const event = line(buffer.slice(start, i));
-        if (c === 0x0d && buffer.charCodeAt(i + 1) === 0x0a) i++;
-        start = i + 1;
-        if (event !== undefined) yield event;
-      }
-      buffer = buffer.slice(start);
-      if (eof) break;
+  // for-await closes the body when we leave early (an error event, the consumer gone): the connection ends.
+  const scan = function* (eof: boolean): Generator<unknown> {
+    // Split complete lines; a trailing \r may be the first half of \r\n, so keep it for the next read.
+    let start = 0;
+    for (let i = 0; i < buffer.length; i++) {
+      const c = buffer.charCodeAt(i);
+      if (c !== 0x0a && c !== 0x0d) continue;
+      if (c === 0x0d && i === buffer.length - 1 && !eof) break;
+      const event = line(buffer.slice(start, i));
+      if (c === 0x0d && buffer.charCodeAt(i + 1) === 0x0a) i++;
+      start = i + 1;
+      if (event !== undefined) yield event;
     }
-    // A last event not followed by an empty line still counts (the SDK flushes it too).
-    if (buffer !== '') line(buffer);
-    const last = line('');
-    if (last !== undefined) yield last;
-    finished = true;
-  } finally {
-    if (!finished) await reader.cancel().catch(() => undefined);
-    reader.releaseLock();
+    buffer = buffer.slice(start);
+  };
+  for await (const value of bodyChunks(response)) {
+    buffer += decoder.decode(value, { stream: true });
+    yield* scan(false);
   }
+  buffer += decoder.decode();
+  yield* scan(true);
+  // A last event not followed by an empty line still counts (the SDK flushes it too).
+  if (buffer !== '') line(buffer);
+  const last = line('');
+  if (last !== undefined) yield last;
 }
