@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 /**
@@ -8,12 +9,17 @@ export class HttpRequestTracker {
   private active = 0;
   private waiters: Array<() => void> = [];
 
-  readonly middleware = (_req: Request, res: Response, next: NextFunction): void => {
+  /** Counts one request until its response closes. */
+  track(res: ServerResponse): void {
     this.active++;
     res.once('close', () => {
       this.active--;
       if (this.active === 0) for (const wake of this.waiters.splice(0)) wake();
     });
+  }
+
+  readonly middleware = (_req: Request, res: Response, next: NextFunction): void => {
+    this.track(res);
     next();
   };
 

@@ -17,8 +17,9 @@ import { HttpRequestTracker } from './http-drain.ts';
 import { type Logger, createLogger, registerLogSecrets } from './logger.ts';
 import { operationLogPlugin } from './observability/operation-log.ts';
 import { playgroundRouter } from './playground/index.ts';
+import { chatFastPath } from './rest/chat.ts';
 import { mountRest } from './rest/index.ts';
-import { requestIdMiddleware, requestIdOf } from './rest/request-id.ts';
+import { assignRequestId, requestIdMiddleware, requestIdOf } from './rest/request-id.ts';
 import { buildSchema } from './schema.ts';
 import { documentLimitRules, documentParseOptions } from './security/armor.ts';
 import { OriginPolicy } from './security/cors.ts';
@@ -51,10 +52,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const schema = buildSchema();
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createServer(app);
-
+  let ready = false;
+  let draining = false;
+  const requests = new HttpRequestTracker();
   // Hostile-input limits (src/security/): CORS allow-list, body and message caps, document limits, ws limits.
   const origins = new OriginPolicy(config.security.corsOrigins);
+  // The hottest route skips Express (see chatFastPath); while draining, Express answers everything with 503.
+  const fastChat = chatFastPath(services);
+  const httpServer = createServer((req, res) => {
+    if (draining || !fastChat.matches(req)) return void app(req, res);
+    requests.track(res);
+    assignRequestId(req, res);
+    if (origins.apply(req, res)) fastChat.serve(req, res);
+  });
+
   const wsGuard = new WsGuard(config.security, origins, schema, config.introspection);
 
   // graphql-ws on the same path as HTTP GraphQL.
@@ -103,9 +114,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   await apollo.start();
 
-  let ready = false;
-  let draining = false;
-  const requests = new HttpRequestTracker();
   app.use(requests.middleware, requestIdMiddleware);
   app.use(origins.middleware);
   // While draining, the listener stays open (closing it would also drop live websockets): new work is refused.

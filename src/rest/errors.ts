@@ -1,7 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { type ErrorCode, type GatewayError, findGatewayError } from '../errors.ts';
 import { requestIdOf } from './request-id.ts';
+import { sendJson } from './send.ts';
 
 /**
  * HTTP-level failures that only REST has (GraphQL answers them itself): no route, a body too large or not
@@ -102,11 +104,11 @@ export function toRestError(err: unknown, requestId: string, logger: Logger): Re
 }
 
 /** Answers with the error (JSON, status, Retry-After) unless the response has started or the client is gone. */
-export function sendRestError(res: Response, err: unknown, logger: Logger): void {
+export function sendRestError(res: ServerResponse, err: unknown, logger: Logger): void {
   const restError = toRestError(err, requestIdOf(res), logger);
   if (res.headersSent || res.destroyed) return;
   if (restError.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(restError.retryAfterSeconds));
-  res.status(restError.status).json(restError.body);
+  sendJson(res, restError.status, restError.body);
 }
 
 /** The error handler closing every REST router: nothing thrown in a route reaches Express's HTML page. */

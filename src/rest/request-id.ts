@@ -1,20 +1,30 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 /** What an incoming `x-request-id` may look like to be honoured (anything else is replaced, never echoed). */
 const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** Each response's id, for GraphQL, REST and logs (plain node:http responses too: the REST fast path has no res.locals). */
+const ids = new WeakMap<ServerResponse, string>();
+
 /**
- * Gives every HTTP request an id (the caller's `x-request-id` when it is sane, else a UUID), sets it on the
- * response before anything else can answer, and keeps it in `res.locals.requestId` for GraphQL, REST and logs.
+ * Gives a request its id (the caller's `x-request-id` when it is sane, else a UUID) and sets it on the response
+ * before anything else can answer.
  */
-export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const incoming = req.header('x-request-id');
-  const requestId = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  res.locals.requestId = requestId;
+export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
+  const incoming = req.headers['x-request-id'];
+  const requestId = typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  ids.set(res, requestId);
   res.setHeader('x-request-id', requestId);
+  return requestId;
+}
+
+/** assignRequestId as the first Express middleware. */
+export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
+  assignRequestId(req, res);
   next();
 }
 
-/** The id requestIdMiddleware gave this request. */
-export const requestIdOf = (res: Response): string => (res.locals.requestId as string | undefined) ?? randomUUID();
+/** The id assignRequestId gave this request. */
+export const requestIdOf = (res: ServerResponse): string => ids.get(res) ?? randomUUID();

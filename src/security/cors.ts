@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 /**
@@ -34,19 +34,24 @@ export class OriginPolicy {
     return isSameOrigin(origin, req) || this.allows(origin);
   }
 
-  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
+  /**
+   * Sets the CORS headers a request gets; answers a preflight itself. Returns false when it has answered
+   * (the caller stops there). Plain node:http, so that the REST fast path applies the same policy.
+   */
+  apply(req: IncomingMessage, res: ServerResponse): boolean {
     const origin = req.headers.origin;
-    if (typeof origin !== 'string' || origin === '') return next();
-    res.vary('Origin');
-    if (isSameOrigin(origin, req)) return next();
+    if (typeof origin !== 'string' || origin === '') return true;
+    addVary(res, 'Origin');
+    if (isSameOrigin(origin, req)) return true;
     const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
     if (!this.allows(origin)) {
       // No CORS headers: the browser keeps the response from the page. A refused preflight ends here.
       if (preflight) {
-        res.status(403).end();
-        return;
+        res.statusCode = 403;
+        res.end();
+        return false;
       }
-      return next();
+      return true;
     }
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('access-control-expose-headers', 'x-request-id, retry-after');
@@ -57,11 +62,24 @@ export class OriginPolicy {
         'authorization, content-type, x-request-id, apollo-require-preflight, x-apollo-operation-name',
       );
       res.setHeader('access-control-max-age', '600');
-      res.status(204).end();
-      return;
+      res.statusCode = 204;
+      res.end();
+      return false;
     }
-    next();
+    return true;
+  }
+
+  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
+    if (this.apply(req, res)) next();
   };
+}
+
+/** Adds a field to `Vary` once (what express's res.vary does). */
+function addVary(res: ServerResponse, field: string): void {
+  const current = res.getHeader('vary');
+  const list = Array.isArray(current) ? current.join(', ') : current === undefined ? '' : String(current);
+  if (list.split(',').some((f) => f.trim().toLowerCase() === field.toLowerCase() || f.trim() === '*')) return;
+  res.setHeader('vary', list ? `${list}, ${field}` : field);
 }
 
 function isSameOrigin(origin: string, req: IncomingMessage): boolean {
