@@ -37,3 +37,9 @@ export interface ActivityRecorder {
   record(entry: ActivityEntry): void;
 }
 
+
+/** The activity log as its readers see it: `flush()` puts every finished call's row in the store. */
+export interface ActivityLog {
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,7 +1,7 @@
 import type { AuthenticatedKey } from '../auth/keys.ts';
 import type { GatewayRegistry } from '../catalog/registry.ts';
 import type { GatewayStatsResult, GatewayStore, KeyRecord, TimeRange } from '../store/types.ts';
-import type { BatchingRecorder } from './recorder.ts';
+import type { ActivityLog } from './activity.ts';
 
 export interface GatewayStatsView extends GatewayStatsResult {
   gateway: string;
@@ -24,7 +24,7 @@ export interface GatewayKeyView {
 
 /** Usage for one gateway and range: admins see every key, others only their own. Reads its own writes. */
 export async function gatewayStats(
-  deps: { store: GatewayStore; gateways: GatewayRegistry; recorder: BatchingRecorder },
+  deps: { store: GatewayStore; gateways: GatewayRegistry; recorder: ActivityLog },
   caller: AuthenticatedKey,
   gatewayName: string,
   timeRange: TimeRange,

@@ -80,12 +80,17 @@ export function toTogetherParams(request: ChatRequest): ChatCompletionCreatePara
   return params as unknown as ChatCompletionCreateParamsBase;
 }
 
+const LONG_DIGITS = /\d{16}/;
+
 /**
  * JSON.parse that keeps integers beyond 2^53 exact: they come back as their decimal text (a string) instead
  * of a rounded number. Together's `seed` is a 64-bit integer; everything else it sends fits a double.
  * Only number tokens outside strings are touched, so text content can never be altered.
  */
 export function parseTogetherJson(text: string): unknown {
+  // Most bodies hold no 16-digit run at all (Together omits the seed unless asked): one native scan, then the
+  // plain parse. The tokenizer below is the slow path for bodies that might carry a big integer.
+  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
   let out = '';
   let copied = 0;
   const n = text.length;
