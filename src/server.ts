@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -13,6 +13,7 @@ import { createModelLoader } from './catalog/loaders.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { formatGraphQLError, rememberRequestIds, requestIdOf as errorRequestId } from './graphql-errors.ts';
+import { graphqlFastPath } from './graphql-http.ts';
 import { HttpRequestTracker } from './http-drain.ts';
 import { type Logger, createLogger, registerLogSecrets } from './logger.ts';
 import { operationLogPlugin } from './observability/operation-log.ts';
@@ -26,6 +27,12 @@ import { OriginPolicy } from './security/cors.ts';
 import { bodyErrorHandler, jsonBody } from './security/http-limits.ts';
 import { WsGuard } from './security/ws-limits.ts';
 import { type ServiceOverrides, type Services, createServices } from './services.ts';
+
+/** A route served on node:http before Express (see createGateway). */
+interface FastPath {
+  matches(req: IncomingMessage): boolean;
+  serve(req: IncomingMessage, res: ServerResponse): void;
+}
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -57,13 +64,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const requests = new HttpRequestTracker();
   // Hostile-input limits (src/security/): CORS allow-list, body and message caps, document limits, ws limits.
   const origins = new OriginPolicy(config.security.corsOrigins);
-  // The hottest route skips Express (see chatFastPath); while draining, Express answers everything with 503.
-  const fastChat = chatFastPath(services);
+  // The two hot routes (chat over REST, GraphQL POSTs) skip Express when their body is plain JSON (see
+  // chatFastPath, graphqlFastPath): same request id, CORS and drain tracking. While draining, Express
+  // answers everything with 503.
+  const fastPaths: FastPath[] = [chatFastPath(services)];
   const httpServer = createServer((req, res) => {
-    if (draining || !fastChat.matches(req)) return void app(req, res);
+    const fast = draining ? undefined : fastPaths.find((f) => f.matches(req));
+    if (!fast) return void app(req, res);
     requests.track(res);
     assignRequestId(req, res);
-    if (origins.apply(req, res)) fastChat.serve(req, res);
+    if (origins.apply(req, res)) fast.serve(req, res);
   });
 
   const wsGuard = new WsGuard(config.security, origins, schema, config.introspection);
@@ -133,22 +143,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   mountRest(app, services);
   // GET /graphql from a browser: GraphiQL (bundled at install time, assets under /playground/).
   if (config.playground) app.use(playgroundRouter(logger));
-  app.use(
-    '/graphql',
-    jsonBody(config.security.maxBodyBytes),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }): Promise<GatewayContext> => {
-        const requestId = requestIdOf(res);
-        // Aborted when the client hangs up before we answered: cancels the upstream call.
-        const controller = new AbortController();
-        res.on('close', () => {
-          if (!res.writableFinished) controller.abort();
-        });
-        const auth = new RequestAuth(services.keys, req.headers.authorization);
-        return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: controller.signal };
-      },
-    }),
-  );
+  const httpContext = async (req: IncomingMessage, res: ServerResponse): Promise<GatewayContext> => {
+    const requestId = requestIdOf(res);
+    // Aborted when the client hangs up before we answered: cancels the upstream call.
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const auth = new RequestAuth(services.keys, req.headers.authorization);
+    return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: controller.signal };
+  };
+  fastPaths.push(graphqlFastPath(apollo, httpContext, config.security.maxBodyBytes));
+  app.use('/graphql', jsonBody(config.security.maxBodyBytes), expressMiddleware(apollo, { context: ({ req, res }) => httpContext(req, res) }));
   // Keep after every route that parses a body (REST included): their 413/400 body errors get the contract shape.
   app.use(bodyErrorHandler(config.security.maxBodyBytes));
 

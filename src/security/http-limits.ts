@@ -29,7 +29,7 @@ export function bodyErrorHandler(maxBytes: number): ErrorRequestHandler {
       err.type === 'entity.too.large'
         ? `Request body too large: at most ${maxBytes} bytes`
         : err.type === 'entity.parse.failed'
-          ? 'Request body is not valid JSON'
+          ? 'The request body is not valid JSON'
           : `Request body refused (${err.type})`;
     // The body was not read to its end: do not keep a connection whose input stream is unknown.
     if (err.type === 'entity.too.large') res.setHeader('connection', 'close');

@@ -1,12 +1,13 @@
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LLAMA, type Stack, startStack } from '../helpers/stack.ts';
-import { jsonOf, newKey, postChat, rowsOf } from './helpers.ts';
+import { LLAMA, type Stack, startStack } from './helpers/stack.ts';
+import { jsonOf, newKey, postChat, rowsOf } from './rest/helpers.ts';
 
 /**
- * POST /v1/chat/completions is served by a fast path on node:http (src/rest/chat.ts chatFastPath) when the body
- * is plain UTF-8 JSON, and by the Express route otherwise. Both must behave as one route.
+ * POST /v1/chat/completions and POST /graphql are served by fast paths on node:http (src/rest/chat.ts
+ * chatFastPath, src/graphql-http.ts) when the body is plain UTF-8 JSON, and by the Express routes otherwise.
+ * Each pair must behave as one route.
  */
 let stack: Stack;
 beforeAll(async () => {
@@ -17,8 +18,8 @@ afterAll(() => stack.close());
 const hello = { model: LLAMA, messages: [{ role: 'user', content: 'hello' }] };
 
 /** A raw POST, for bodies fetch cannot send as-is (chunked without a length, gzip). */
-function rawPost(headers: Record<string, string>, chunks: Buffer[]): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  const url = new URL(`${stack.url}/v1/chat/completions`);
+function rawPost(headers: Record<string, string>, chunks: Buffer[], path = '/v1/chat/completions'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  const url = new URL(`${stack.url}${path}`);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...stack.auth(), ...headers } }, (res) => {
       let body = '';
@@ -84,5 +85,38 @@ describe('the REST fast path and the Express route answer alike', () => {
     expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
     // Not refused by the server (the browser keeps the answer from the page without the header).
     expect(stranger.status).toBe(200);
+  });
+});
+
+describe('the GraphQL fast path and the Express route answer alike', () => {
+  const query = JSON.stringify({ query: '{ model(id: "meta-llama/Llama-3.3-70B-Instruct-Turbo") { id type } }' });
+  const expected = { data: { model: { id: LLAMA, type: 'CHAT' } } };
+
+  it('plain JSON (fast path) and a gzip body (Express) give the same answer', async () => {
+    const plain = await rawPost({ 'content-type': 'application/json' }, [Buffer.from(query)], '/graphql');
+    const gzip = await rawPost({ 'content-type': 'application/json', 'content-encoding': 'gzip' }, [gzipSync(query)], '/graphql');
+    expect(plain.status).toBe(200);
+    expect(JSON.parse(plain.body)).toEqual(expected);
+    expect(gzip.status).toBe(200);
+    expect(JSON.parse(gzip.body)).toEqual(expected);
+    expect(plain.headers['content-type']).toBe(gzip.headers['content-type']);
+  });
+
+  it('broken JSON and a scalar body → 400 BAD_USER_INPUT in GraphQL\'s shape; past the cap → 413', async () => {
+    for (const body of ['{"query":', '"{ __typename }"']) {
+      const res = await rawPost({ 'content-type': 'application/json' }, [Buffer.from(body)], '/graphql');
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toEqual({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
+    }
+    const big = await rawPost({ 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, Array.from({ length: 10 }, () => Buffer.alloc(1024, 0x20)), '/graphql');
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.body).errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', maxBytes: 4096 });
+  });
+
+  it('Apollo\'s CSRF prevention still applies (a simple text/plain POST is refused), and the request id is kept', async () => {
+    const csrf = await rawPost({ 'content-type': 'text/plain' }, [Buffer.from(query)], '/graphql');
+    expect(csrf.status).toBe(400);
+    const traced = await rawPost({ 'content-type': 'application/json', 'x-request-id': 'gql-trace-1' }, [Buffer.from(query)], '/graphql');
+    expect(traced.headers['x-request-id']).toBe('gql-trace-1');
   });
 });
