@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type ExecutionArgs, type GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, type GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../logger.ts';
@@ -15,6 +15,8 @@ export type GuardedExtra = {
   /** Aborted when the socket closes: cancels queries and mutations sent over it (subscriptions end on their own). */
   connectionAbort?: AbortController;
 };
+
+const VALIDATED_DOCUMENTS_MAX = 1000;
 
 const refusal = (code: 'RATE_LIMITED' | 'FORBIDDEN', message: string): string =>
   JSON.stringify({ error: { message, type: code === 'RATE_LIMITED' ? 'rate_limit_error' : 'forbidden', code } });
@@ -104,19 +106,35 @@ export class WsGuard {
         ),
       ];
     }
-    let document;
-    try {
-      document = parse(payload.query, documentParseOptions(this.limits));
-    } catch (err) {
-      return [parseFailure(err)];
-    }
-    const errors = validate(this.schema, document, this.rules);
-    if (errors.length > 0) {
-      if (!this.introspection) for (const e of errors) e.message = hideSuggestions(e.message);
-      return errors;
+    let document = this.validated.get(payload.query);
+    if (!document) {
+      try {
+        document = parse(payload.query, documentParseOptions(this.limits));
+      } catch (err) {
+        return [parseFailure(err)];
+      }
+      const errors = validate(this.schema, document, this.rules);
+      if (errors.length > 0) {
+        if (!this.introspection) for (const e of errors) e.message = hideSuggestions(e.message);
+        return errors;
+      }
+      this.remember(payload.query, document);
     }
     return { schema: this.schema, document, operationName: payload.operationName, variableValues: payload.variables };
   };
+
+  /**
+   * Documents that passed parse and every validation rule, by their text: a client subscribes with the same
+   * few documents again and again, and validation (cost and depth analysis included) was most of a stream's
+   * start-up CPU. Apollo Server keeps the same kind of cache for HTTP. Bounded, oldest out first, so a flood
+   * of distinct documents costs their parse and validation and nothing more.
+   */
+  private readonly validated = new Map<string, DocumentNode>();
+
+  private remember(query: string, document: DocumentNode): void {
+    if (this.validated.size >= VALIDATED_DOCUMENTS_MAX) this.validated.delete(this.validated.keys().next().value!);
+    this.validated.set(query, document);
+  }
 }
 
 /**
