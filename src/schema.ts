@@ -1,17 +1,20 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { type GraphQLSchema, parse } from 'graphql';
+import { fromRoot } from './paths.ts';
 import { resolvers } from './resolvers/index.ts';
 
-const SCHEMA_DIR = new URL('../schema/', import.meta.url);
+/** schema/ at the package root (not copied into dist/). */
+const SCHEMA_DIR = fromRoot('schema');
 
 /** The SDL of this subgraph: every `schema/*.graphql`, in name order. */
 export function loadTypeDefs(): string {
   return readdirSync(SCHEMA_DIR)
     .filter((f) => f.endsWith('.graphql'))
     .sort()
-    .map((f) => readFileSync(new URL(f, SCHEMA_DIR), 'utf8'))
+    .map((f) => readFileSync(join(SCHEMA_DIR, f), 'utf8'))
     .join('\n');
 }
 

@@ -1,10 +1,60 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createServer } from 'node:net';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** The compiled entry points: the benchmark measures what `npm start` runs (plain node, no tsx loader). */
+const GATEWAY_ENTRY = 'dist/src/index.js';
+const SIMULATOR_ENTRY = 'dist/src/simulator/main.js';
+
+/** Why dist/ cannot be used as it is (missing, or older than a source or the build config), or null. */
+function staleBuild(): string | null {
+  if (!existsSync(join(ROOT, GATEWAY_ENTRY)) || !existsSync(join(ROOT, SIMULATOR_ENTRY))) return 'dist/ is not built';
+  const configTime = Math.max(...['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(ROOT, f)).mtimeMs));
+  const skip = new Set(['src/playground/app', 'src/playground/dist']);
+  const walk = (dir: string): string | null => {
+    for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        const found = skip.has(path) ? null : walk(path);
+        if (found) return found;
+      } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+        const output = join(ROOT, 'dist', path.replace(/\.ts$/, '.js'));
+        if (!existsSync(output)) return `${relative(ROOT, output)} is missing`;
+        const built = statSync(output).mtimeMs;
+        if (built < statSync(join(ROOT, path)).mtimeMs) return `${path} changed after the last build`;
+        if (built < configTime) return 'the tsconfig changed after the last build';
+      }
+    }
+    return null;
+  };
+  return walk('src');
+}
+
+let compiled = false;
+/**
+ * Compiles src/ into dist/ (`npm run build`'s tsc step; the bench never serves the playground bundle) when dist/ is
+ * missing or stale, so a run never measures code other than the sources'. Once per process.
+ */
+export function ensureCompiled(): void {
+  if (compiled) return;
+  const reason = staleBuild();
+  if (reason) {
+    process.stderr.write(`[bench] ${reason}: compiling src/ into dist/ (tsc -p tsconfig.build.json)\n`);
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    try {
+      execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      const { stdout, stderr } = err as { stdout?: Buffer; stderr?: Buffer };
+      throw new Error(`the benchmark runs the compiled gateway, and compiling it failed: fix the errors, then run \`npm run build\` first\n${stdout ?? ''}${stderr ?? ''}`);
+    }
+  }
+  compiled = true;
+}
 
 export interface Proc {
   child: ChildProcess;
@@ -50,7 +100,8 @@ function startChild(cmd: string, args: string[], env: Record<string, string>, pa
 }
 
 export function startSimulator(opts: { latencyMs?: number; chunkDelayMs?: number } = {}): Promise<Proc> {
-  const args = ['--import', 'tsx/esm', 'src/simulator/main.ts', '--port', '0'];
+  ensureCompiled();
+  const args = [SIMULATOR_ENTRY, '--port', '0'];
   if (opts.latencyMs) args.push('--latency-ms', String(opts.latencyMs));
   if (opts.chunkDelayMs) args.push('--chunk-delay-ms', String(opts.chunkDelayMs));
   return startChild(process.execPath, args, {}, /SIMULATOR_URL=(\S+)/, 'simulator');
@@ -58,10 +109,12 @@ export function startSimulator(opts: { latencyMs?: number; chunkDelayMs?: number
 
 export const BENCH_ADMIN_KEY = 'bench-admin-key-not-a-secret-0123456789';
 
+/** The gateway as `npm start` runs it (`node dist/src/index.js`); BENCH_GATEWAY_NODE_ARGS go before the script. */
 export function startGateway(upstreamUrl: string, env: Record<string, string> = {}): Promise<Proc> {
+  ensureCompiled();
   return startChild(
     process.execPath,
-    [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx/esm', 'src/index.ts'],
+    [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), GATEWAY_ENTRY],
     {
       PORT: '0',
       LOG_LEVEL: 'info', // production's level: the per-call summary line is part of the cost

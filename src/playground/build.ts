@@ -1,7 +1,7 @@
 /**
- * Bundles the GraphiQL playground (app/main.tsx) and Monaco's web workers into dist/ with esbuild.
+ * Bundles the GraphiQL playground (app/main.tsx) and Monaco's web workers into src/playground/dist/ with esbuild.
  * Runs on `npm ci` / `npm install` (the package's `prepare` script), so `npm start` serves it with no manual
- * step; `npm run build:playground` reruns it after editing app/. dist/ is generated, never committed.
+ * step; `npm run build:playground` reruns it after editing app/. The bundle is generated, never committed.
  *
  * Production installs without devDependencies (`npm ci --omit=dev`) have no GraphiQL to bundle: the build then
  * says so and exits 0, and the gateway serves its minimal fallback page (the playground is off in production
@@ -11,12 +11,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { fromRoot } from '../paths.ts';
 
-/** Where the gateway looks for the bundle (see ./index.ts). */
-export const PLAYGROUND_DIST = fileURLToPath(new URL('./dist', import.meta.url));
-const APP_ENTRY = fileURLToPath(new URL('./app/main.tsx', import.meta.url));
+/**
+ * Where the gateway looks for the bundle (see ./index.ts): src/playground/dist from the package root, also when
+ * this module runs compiled from dist/src/playground/ (the browser sources are not compiled there).
+ */
+export const PLAYGROUND_DIST = fromRoot('src', 'playground', 'dist');
+const APP_ENTRY = fromRoot('src', 'playground', 'app', 'main.tsx');
 
 /** Monaco's workers, each bundled to its own classic-worker file that app/workers.ts points Monaco at. */
 const WORKERS = {

@@ -1,9 +1,10 @@
 /** Loading of the recorded Together fixtures (models, errors, chat/stream scenarios). */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../paths.ts';
 
-export const DEFAULT_FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/together/', import.meta.url));
+/** fixtures/together/ at the package root (not copied into dist/). */
+export const DEFAULT_FIXTURES_DIR = fromRoot('fixtures', 'together');
 
 export interface RecordedError {
   status: number;

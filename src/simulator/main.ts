@@ -1,5 +1,5 @@
 /**
- * CLI: `tsx src/simulator/main.ts [--port 0] [--host 127.0.0.1] [--latency-ms 20] [--chunk-delay-ms 0]
+ * CLI: `npm run simulator -- [--port 0] [--host 127.0.0.1] [--latency-ms 20] [--chunk-delay-ms 0]
  *       [--api-key KEY] [--models-file models.json] [--fixtures-dir DIR] [--usage-style finish|separate]`
  * Prints `SIMULATOR_URL=<url>` on one stdout line once listening; closes on SIGTERM/SIGINT.
  */

@@ -4,7 +4,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 /** GATEWAY_ADMIN_KEY of every child gateway. */
 export const GATEWAY_CHILD_ADMIN_KEY = 'shutdown-test-admin-key-0123456789abcdef';
 
-/** The real entry point (`npm start`) as a child process; resolves once it listens. */
+/** The real entry point (`npm start`'s, from the sources through tsx: no build needed) as a child process; resolves once it listens. */
 export function startGateway(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
     cwd: ROOT,

@@ -1,6 +1,7 @@
 /**
- * Real gateway processes for the federation and scale-out tests: `node --import tsx src/index.ts` (what `npm start`
- * runs), each on its own port (PORT=0, the URL parsed from its `{"url":…}` log line), plus probes for the machine's
+ * Real gateway processes for the federation and scale-out tests: `node --import tsx src/index.ts` (the entry point
+ * `npm start` runs compiled, here from the sources so no build is needed; tests/build.test.ts covers the compiled
+ * one), each on its own port (PORT=0, the URL parsed from its `{"url":…}` log line), plus probes for the machine's
  * Redis and PostgreSQL so their tests skip with a clear message where a service is absent.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
