@@ -73,11 +73,19 @@ async function stream(services: Services, res: ServerResponse, call: ChatCall): 
     res.flushHeaders();
     const framer = new ChunkFramer(`chatcmpl-${call.caller.requestId}`, call.request.includeUsage);
     try {
+      let doneSent = false;
       for await (const event of events) {
-        // Leaving the loop calls the generator's return(): the upstream request is aborted, the row says cancelled.
-        for (const chunk of framer.frame(event)) if (!(await write(res, sse(chunk)))) return;
+        // One write per event (its chunks and, on the last, [DONE]): each write is a syscall, the main cost
+        // of relaying a stream. Leaving the loop calls the generator's return(): the upstream request is
+        // aborted, the row says cancelled.
+        let text = framer.frame(event).map(sse).join('');
+        if (event.done) {
+          text += 'data: [DONE]\n\n';
+          doneSent = true;
+        }
+        if (text !== '' && !(await write(res, text))) return;
       }
-      await write(res, 'data: [DONE]\n\n');
+      if (!doneSent) await write(res, 'data: [DONE]\n\n');
     } catch (err) {
       // Client gone: the abort already ended the upstream call and the service logged the row as cancelled.
       if (res.destroyed) return;
