@@ -41,7 +41,7 @@ out('| measure | value |');
 out('|---|---|');
 out(`| idle RSS | ${f(r.memory.idleRssMiB, 1)} MiB |`);
 out(`| RSS with ${r.memory.openStreams} open streams | ${f(r.memory.rssWithStreamsMiB, 1)} MiB |`);
-out(`| soak: ${r.soak.minutes} min, ${r.soak.streamsCompleted} streams completed, ${r.soak.streamsDisconnected} cut by random client disconnects | RSS growth ${f(r.soak.rssGrowthMiBPerMin, 3)} MiB/min; ${r.soak.openUpstreamStreamsAfter} upstream streams left open |`);
+out(`| soak: ${r.soak.minutes} min, ${r.soak.streamsCompleted} streams completed, ${r.soak.streamsDisconnected} cut by random client disconnects | RSS growth ${f(r.soak.rssGrowthMiBPerMin, 3)}${r.soak.rssGrowthStdErrMiBPerMin == null ? '' : ` ± ${f(r.soak.rssGrowthStdErrMiBPerMin, 3)}`} MiB/min; ${r.soak.openUpstreamStreamsAfter} upstream streams left open |`);
 out(`| ${r.cache.coldQueries} concurrent cold \`models\` queries | ${r.cache.upstreamCalls} upstream /models call(s), ${r.cache.failed} failed |`);
 out(`| warm \`models\` query (131 models) | p50 ${f(r.cache.warmP50Ms, 3)} ms, p99 ${f(r.cache.warmP99Ms, 3)} ms |`);
 process.stdout.write(`${lines.join('\n')}\n`);

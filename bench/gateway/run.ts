@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — the gateway's own cost, side by side with direct calls and Portkey, in one process tree.
  *   --smoke            a few hundred requests in total (the test suite runs this so the harness cannot rot)
- *   --soak-minutes N   length of the memory soak (default 10; 0.2 in smoke mode)
+ *   --soak-minutes N   length of the memory soak (default 30: V8's heap swings make a shorter slope too noisy to
+ *                      read 0.5 MiB/min, see docs/benchmarks.md; 0.05 in smoke mode)
  *   --out FILE         JSON results (default bench/results/gateway.json)
  *   --no-portkey       skip the peer gateway
  *   --soak-only        only the memory soak (results merged into the --out file)
@@ -20,7 +21,7 @@ const { values } = parseArgs({
   options: { smoke: { type: 'boolean' }, 'soak-minutes': { type: 'string' }, out: { type: 'string' }, 'no-portkey': { type: 'boolean' }, 'soak-only': { type: 'boolean' }, only: { type: 'string' } },
 });
 const smoke = values.smoke ?? false;
-const soakMinutes = Number(values['soak-minutes'] ?? (smoke ? 0.05 : 10));
+const soakMinutes = Number(values['soak-minutes'] ?? (smoke ? 0.05 : 30));
 const out = values.out ?? new URL('../results/gateway.json', import.meta.url).pathname;
 const scale = smoke ? { latencyN: 20, warmup: 5, throughputSec: 1, streams1: 2, streamsMany: 5, openStreams: 20, cacheQueries: 30 } : { latencyN: 2000, warmup: 200, throughputSec: 10, streams1: 50, streamsMany: 100, openStreams: 1000, cacheQueries: 1000 };
 
@@ -140,9 +141,14 @@ async function soakSection(sim: Proc, gw: Proc) {
   if (n < 2) return { minutes: soakMinutes, streamsCompleted: completed, streamsDisconnected: disconnected, rssGrowthMiBPerMin: null, openUpstreamStreamsAfter: (await simStats(sim.url)).openStreams };
   const mx = steady.reduce((a, s) => a + s.minute, 0) / n;
   const my = steady.reduce((a, s) => a + s.rss, 0) / n;
-  const slope = steady.reduce((a, s) => a + (s.minute - mx) * (s.rss - my), 0) / steady.reduce((a, s) => a + (s.minute - mx) ** 2, 0);
-  log(`soak ${soakMinutes} min: ${completed} completed, ${disconnected} disconnected, RSS growth ${slope.toFixed(3)} MiB/min`);
-  return { minutes: soakMinutes, streamsCompleted: completed, streamsDisconnected: disconnected, rssGrowthMiBPerMin: slope, rssStartMiB: samples[0]?.rss, rssEndMiB: samples.at(-1)?.rss, openUpstreamStreamsAfter: (await simStats(sim.url)).openStreams };
+  const sxx = steady.reduce((a, s) => a + (s.minute - mx) ** 2, 0);
+  const slope = steady.reduce((a, s) => a + (s.minute - mx) * (s.rss - my), 0) / sxx;
+  // RSS follows V8's heap total, which swings by ~60 MiB with GC under this load: the slope has a standard error
+  // of about 1 MiB/min over 10 minutes (0.1–0.2 over 30), so it is reported next to the slope.
+  const residuals = steady.reduce((a, s) => a + (s.rss - my - slope * (s.minute - mx)) ** 2, 0);
+  const stdErr = n > 2 ? Math.sqrt(residuals / (n - 2) / sxx) : null;
+  log(`soak ${soakMinutes} min: ${completed} completed, ${disconnected} disconnected, RSS growth ${slope.toFixed(3)} ± ${stdErr?.toFixed(3)} MiB/min`);
+  return { minutes: soakMinutes, streamsCompleted: completed, streamsDisconnected: disconnected, rssGrowthMiBPerMin: slope, rssGrowthStdErrMiBPerMin: stdErr, rssStartMiB: samples[0]?.rss, rssEndMiB: samples.at(-1)?.rss, openUpstreamStreamsAfter: (await simStats(sim.url)).openStreams };
 }
 
 async function cacheSection(sim: Proc, gw: Proc) {
