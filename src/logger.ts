@@ -96,12 +96,26 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream,
     return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
   }
   if (destination) return pino(options, destination as never);
-  return pino({ ...options, hooks: { streamWrite: (line: string) => ((stdoutPending = true), scrubSecrets(line)) } }, bufferedStdout());
+  const stdout = bufferedStdout();
+  return pino(
+    {
+      ...options,
+      hooks: {
+        streamWrite: (line: string) => ((stdoutPending = true), scrubSecrets(line)),
+        // Warnings and errors are written at once: an operator watching an incident should not wait for them.
+        logMethod(args, method, level) {
+          method.apply(this, args);
+          if (level >= 40) stdout.flush();
+        },
+      },
+    },
+    stdout,
+  );
 }
 
 /**
- * Production logs go to stdout through a 4 KiB buffer, written when it fills and at least every 250 ms, and
- * synchronously at exit (pino registers that for its own async destinations). A synchronous write per line,
+ * Production logs go to stdout through a 4 KiB buffer, written when it fills, at least every 250 ms, at once
+ * for a warning or an error, and synchronously at exit (pino registers that for its own async destinations). A synchronous write per line,
  * pino's default, was one blocking syscall per chat call: 3-6 % of the gateway's CPU on the hot path
  * (bench/gateway, --cpu-prof). A SIGKILL can lose the last 250 ms of lines; rows in the activity log do not
  * depend on it.

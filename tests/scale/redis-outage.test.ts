@@ -98,6 +98,8 @@ describe.skipIf(!redisServerAvailable)('Redis unreachable, then back, then kille
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     await waitUntil(() => probeTcp(port), 5_000, 'redis-server to listen');
     await waitUntil(async () => (await gateway.readyz()).body.cache === 'redis', 8_000, 'the gateway to reconnect');
+    // Info lines reach stdout through the logger's buffer (at most 250 ms later).
+    await waitUntil(async () => logCount(RECOVERED) >= 1, 2_000, 'the recovery line');
     expect(logCount(RECOVERED)).toBe(1);
     expect((await gateway.gql(COUNT_MODELS)).data.models).toHaveLength(131);
   });
