@@ -36,4 +36,14 @@ describe('npm run bench -- --smoke', () => {
     expect(r.soak.streamsCompleted + r.soak.streamsDisconnected).toBeGreaterThan(0);
     expect(r.soak.openUpstreamStreamsAfter).toBe(0);
   });
+
+  it('the floor comparison (bench/floor) runs too: every face answers, no errors', { timeout: 120_000 }, async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'floor-')), 'floor.json');
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/floor/run.ts', '--smoke', '--out', out], { cwd: ROOT, timeout: 110_000 });
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    for (const face of ['direct', 'floor', 'floorSdk', 'rest']) {
+      expect(r.latency1Client0ms[face], face).toMatchObject({ errors: 0 });
+      expect(r.throughput16Clients20ms[face], face).toMatchObject({ non2xx: 0 });
+    }
+  });
 });

@@ -64,7 +64,7 @@ export interface Proc {
 }
 
 /** Starts a child and resolves once `pattern` (first capture = URL) appears on its output. */
-function startChild(cmd: string, args: string[], env: Record<string, string>, pattern: RegExp, name: string): Promise<Proc> {
+export function startChild(cmd: string, args: string[], env: Record<string, string>, pattern: RegExp, name: string): Promise<Proc> {
   const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
