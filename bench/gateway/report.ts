@@ -40,7 +40,7 @@ out();
 out('| measure | value |');
 out('|---|---|');
 out(`| idle RSS (30 s without requests) | ${f(r.memory.idleRssMiB, 1)} MiB (${f((r.memory.idleRssMiB * 1048576) / 1e6, 1)} MB) |`);
-if (r.memory.rssRightAfterCallMiB !== undefined) out(`| RSS 0.5 s after a call (before V8 gives back start-up's young generation) | ${f(r.memory.rssRightAfterCallMiB, 1)} MiB |`);
+if (r.memory.rssRightAfterCallMiB !== undefined) out(`| RSS 0.5 s after one call | ${f(r.memory.rssRightAfterCallMiB, 1)} MiB |`);
 out(`| RSS with ${r.memory.openStreams} open streams | ${f(r.memory.rssWithStreamsMiB, 1)} MiB |`);
 out(`| soak: ${r.soak.minutes} min, ${r.soak.streamsCompleted} streams completed, ${r.soak.streamsDisconnected} cut by random client disconnects | RSS growth ${f(r.soak.rssGrowthMiBPerMin, 3)}${r.soak.rssGrowthStdErrMiBPerMin == null ? '' : ` ± ${f(r.soak.rssGrowthStdErrMiBPerMin, 3)}`} MiB/min${r.soak.nonHeapGrowthMiBPerMin == null ? '' : ` (outside the V8 heap ${f(r.soak.nonHeapGrowthMiBPerMin, 3)} ± ${f(r.soak.nonHeapGrowthStdErrMiBPerMin, 3)}; V8 heap total ${f(r.soak.heapTotalGrowthMiBPerMin, 3)})`}; ${r.soak.openUpstreamStreamsAfter} upstream streams left open |`);
 out(`| ${r.cache.coldQueries} concurrent cold \`models\` queries | ${r.cache.upstreamCalls} upstream /models call(s), ${r.cache.failed} failed |`);
