@@ -101,7 +101,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream,
     {
       ...options,
       hooks: {
-        streamWrite: (line: string) => ((stdoutPending = true), scrubSecrets(line)),
+        streamWrite: (line: string) => (stdout.linePending(), scrubSecrets(line)),
         // Warnings and errors are written at once: an operator watching an incident should not wait for them.
         logMethod(args, method, level) {
           method.apply(this, args);
@@ -109,7 +109,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream,
         },
       },
     },
-    stdout,
+    stdout.stream,
   );
 }
 
@@ -120,15 +120,17 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream,
  * (bench/gateway, --cpu-prof). A SIGKILL can lose the last 250 ms of lines; rows in the activity log do not
  * depend on it.
  */
-let stdoutPending = false;
-function bufferedStdout(): ReturnType<typeof pinoDestination> {
-  const stdout = pinoDestination({ dest: 1, sync: false, minLength: 4096 });
+function bufferedStdout(): { stream: ReturnType<typeof pinoDestination>; linePending(): void; flush(): void } {
+  const stream = pinoDestination({ dest: 1, sync: false, minLength: 4096 });
+  // Per destination: each logger's timer writes only what its own buffer holds.
+  let pending = false;
   let closed = false;
-  stdout.once('close', () => (closed = true));
-  setInterval(() => {
-    if (!stdoutPending || closed) return;
-    stdoutPending = false;
-    stdout.flush();
-  }, 250).unref();
-  return stdout;
+  stream.once('close', () => (closed = true));
+  const flush = (): void => {
+    if (!pending || closed) return;
+    pending = false;
+    stream.flush();
+  };
+  setInterval(flush, 250).unref();
+  return { stream, linePending: () => void (pending = true), flush };
 }

@@ -6,9 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { type Proc, cpuMs, startChild, startGateway, startSimulator } from '../gateway/procs.ts';
-import { type Target, measureLatency, targets } from '../gateway/targets.ts';
+import { type Proc, runBench, startChild, startGateway, startSimulator } from '../gateway/procs.ts';
+import { type Target, measureAddedLatency, measureThroughput, targets } from '../gateway/targets.ts';
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, out: { type: 'string' } } });
 const smoke = values.smoke ?? false;
@@ -39,28 +38,10 @@ async function main() {
     const sim0 = await startSimulator();
     const sim20 = await startSimulator({ latencyMs: 20 });
     procs.push(sim0, sim20);
-    const latency: Record<string, unknown> = {};
     const zero = await faces(sim0.url);
-    let directP50 = 0;
-    let directP99 = 0;
-    for (const target of zero.list) {
-      const s = await measureLatency(target, n, smoke ? 5 : 200);
-      if (target.name === 'direct') [directP50, directP99] = [s.p50, s.p99];
-      latency[target.name] = { ...s, addedP50: s.p50 - directP50, addedP99: s.p99 - directP99 };
-      log(`latency ${target.name}: p50 ${s.p50.toFixed(3)} ms (added ${(s.p50 - directP50).toFixed(3)}), p99 ${s.p99.toFixed(3)} ms (added ${(s.p99 - directP99).toFixed(3)})`);
-    }
+    const latency = await measureAddedLatency(zero.list, n, smoke ? 5 : 200, log);
     const twenty = await faces(sim20.url);
-    const pids: Record<string, number> = { direct: sim20.pid, ...twenty.pids };
-    const throughput: Record<string, unknown> = {};
-    let directRps = 0;
-    for (const target of twenty.list) {
-      const before = cpuMs(pids[target.name]!);
-      const r = await autocannon({ url: target.url, method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: target.body, connections: 16, duration: smoke ? 1 : 10 });
-      const cpu = (cpuMs(pids[target.name]!) - before) / Math.max(1, r.requests.total);
-      if (target.name === 'direct') directRps = r.requests.average;
-      throughput[target.name] = { reqPerSec: r.requests.average, ratio: r.requests.average / directRps, non2xx: r.non2xx, cpuMsPerRequest: cpu };
-      log(`16 clients ${target.name}: ${r.requests.average.toFixed(0)} req/s (${((100 * r.requests.average) / directRps).toFixed(1)} % of direct), ${cpu.toFixed(3)} ms CPU/request`);
-    }
+    const throughput = await measureThroughput(twenty.list, { direct: sim20.pid, ...twenty.pids }, smoke ? 1 : 10, log);
     Object.assign(results, { latency1Client0ms: latency, throughput16Clients20ms: throughput });
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
@@ -69,10 +50,4 @@ async function main() {
   log(`results written to ${out}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`[floor] failed: ${(err as Error)?.stack ?? err}\n`);
-    void Promise.all(procs.map((p) => p.stop())).finally(() => process.exit(1));
-  },
-);
+runBench('floor', procs, main);

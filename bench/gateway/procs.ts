@@ -164,3 +164,14 @@ export function cpuMs(pid: number): number {
   // After "pid (comm) ", utime and stime are the 12th and 13th fields.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
+
+/** Runs a benchmark's main: exit 0 when done; on failure, the stack on stderr, every child stopped, exit 1. */
+export function runBench(name: string, procs: Proc[], main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`[${name}] failed: ${(err as Error)?.stack ?? err}\n`);
+      void Promise.all(procs.map((p) => p.stop())).finally(() => process.exit(1));
+    },
+  );
+}

@@ -12,10 +12,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { BENCH_ADMIN_KEY, type Proc, cpuMs, rssMiB, startGateway, startPortkey, startSimulator } from './procs.ts';
+import { BENCH_ADMIN_KEY, type Proc, rssMiB, runBench, startGateway, startPortkey, startSimulator } from './procs.ts';
 import { type StreamStats, graphqlStream, sseStream, summarize, wsClient } from './streams.ts';
-import { type LatencyStats, measureLatency, post, targets } from './targets.ts';
+import { measureAddedLatency, measureLatency, measureThroughput, post, targets } from './targets.ts';
 
 const { values } = parseArgs({
   options: { smoke: { type: 'boolean' }, 'soak-minutes': { type: 'string' }, out: { type: 'string' }, 'no-portkey': { type: 'boolean' }, 'soak-only': { type: 'boolean' }, only: { type: 'string' } },
@@ -37,37 +36,8 @@ const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
 const simControl = (simUrl: string) => simUrl.replace(/\/v1$/, '');
 const simStats = async (simUrl: string) => (await fetch(`${simControl(simUrl)}/__sim/stats`)).json() as Promise<{ modelsCalls: number; openStreams: number }>;
 
-async function latencySection(urls: { sim: string; gateway: string; portkey?: string }, count = scale.latencyN) {
-  const result: Record<string, LatencyStats & { addedP50: number; addedP99: number }> = {};
-  let direct: LatencyStats | undefined;
-  for (const target of targets(urls)) {
-    const stats = await measureLatency(target, count, scale.warmup);
-    direct ??= stats;
-    result[target.name] = { ...stats, addedP50: stats.p50 - direct.p50, addedP99: stats.p99 - direct.p99 };
-    log(`latency ${target.name}: p50 ${stats.p50.toFixed(3)} ms, p99 ${stats.p99.toFixed(3)} ms, errors ${stats.errors}`);
-  }
-  return result;
-}
-
-/**
- * 16 clients for a fixed time. Besides req/s (which a busy shared machine disturbs), the CPU the serving
- * process spent per request: robust to noise, and the real measure of what a gateway costs.
- */
-async function throughputSection(urls: { sim: string; gateway: string; portkey?: string }, pids: Record<string, number>) {
-  const result: Record<string, { reqPerSec: number; ratio: number; non2xx: number; errors: number; p99: number; cpuMsPerRequest: number }> = {};
-  let directRps = 0;
-  for (const target of targets(urls)) {
-    const pid = pids[target.name]!;
-    const cpuBefore = cpuMs(pid);
-    const r = await autocannon({ url: target.url, method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: target.body, connections: 16, duration: scale.throughputSec });
-    const cpuPerRequest = (cpuMs(pid) - cpuBefore) / Math.max(1, r.requests.total);
-    const rps = r.requests.average;
-    if (target.name === 'direct') directRps = rps;
-    result[target.name] = { reqPerSec: rps, ratio: directRps ? rps / directRps : 1, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99, cpuMsPerRequest: cpuPerRequest };
-    log(`throughput ${target.name}: ${rps.toFixed(0)} req/s (${((rps / (directRps || rps)) * 100).toFixed(1)} % of direct), ${cpuPerRequest.toFixed(3)} ms CPU/request`);
-  }
-  return result;
-}
+const latencySection = (urls: { sim: string; gateway: string; portkey?: string }, count = scale.latencyN) =>
+  measureAddedLatency(targets(urls), count, scale.warmup, log);
 
 async function streamingSection(simUrl: string, gatewayUrl: string) {
   const result: Record<string, Record<string, StreamStats & { addedTtftP50: number; addedGapMean: number }>> = {};
@@ -250,7 +220,7 @@ async function main() {
       };
     }
     const pids = { direct: sim20.pid, rest: gw20.pid, graphql: gw20.pid, ...(portkey ? { portkey: portkey.pid } : {}) };
-    if (wanted('throughput')) results.throughput16Clients = { upstream20ms: await throughputSection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }, pids) };
+    if (wanted('throughput')) results.throughput16Clients = { upstream20ms: await measureThroughput(targets({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }), pids, scale.throughputSec, log) };
     if (wanted('streaming')) results.streaming = await streamingSection(simStream.url, gwStream.url);
     if (wanted('memory')) results.memory = await memorySection(simMemory, gwMemory);
     if (wanted('cache')) results.cache = await cacheSection(simCache, gwCache);
@@ -263,10 +233,4 @@ async function main() {
   log(`results written to ${out}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`[bench] failed: ${(err as Error)?.stack ?? err}\n`);
-    void Promise.all(procs.map((p) => p.stop())).finally(() => process.exit(1));
-  },
-);
+runBench('bench', procs, main);

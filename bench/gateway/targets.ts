@@ -1,4 +1,6 @@
 import { Agent, request } from 'node:http';
+import autocannon from 'autocannon';
+import { cpuMs } from './procs.ts';
 import { BENCH_ADMIN_KEY } from './procs.ts';
 
 export const MODEL = 'meta-llama/Llama-3.3-70B-Instruct-Turbo';
@@ -84,4 +86,49 @@ export async function measureLatency(target: Target, count: number, warmup: numb
   }
   samples.sort((a, b) => a - b);
   return { n: count, p50: percentile(samples, 50), p90: percentile(samples, 90), p99: percentile(samples, 99), mean: samples.reduce((a, b) => a + b, 0) / count, errors };
+}
+
+export type AddedLatency = LatencyStats & { addedP50: number; addedP99: number };
+
+/** Each target in turn at one client; the first target is the direct baseline the others are compared with. */
+export async function measureAddedLatency(list: Target[], count: number, warmup: number, log: (msg: string) => void): Promise<Record<string, AddedLatency>> {
+  const result: Record<string, AddedLatency> = {};
+  let direct: LatencyStats | undefined;
+  for (const target of list) {
+    const stats = await measureLatency(target, count, warmup);
+    direct ??= stats;
+    result[target.name] = { ...stats, addedP50: stats.p50 - direct.p50, addedP99: stats.p99 - direct.p99 };
+    log(`latency ${target.name}: p50 ${stats.p50.toFixed(3)} ms (added ${(stats.p50 - direct.p50).toFixed(3)}), p99 ${stats.p99.toFixed(3)} ms, errors ${stats.errors}`);
+  }
+  return result;
+}
+
+export interface Throughput {
+  reqPerSec: number;
+  ratio: number;
+  non2xx: number;
+  errors: number;
+  p99: number;
+  cpuMsPerRequest: number;
+}
+
+/**
+ * 16 clients for a fixed time, each target in turn (the first is the direct baseline). Besides req/s (which a
+ * busy shared machine disturbs), the CPU the serving process (`pids[target.name]`) spent per request: robust
+ * to noise, and the real measure of what a gateway costs.
+ */
+export async function measureThroughput(list: Target[], pids: Record<string, number>, seconds: number, log: (msg: string) => void): Promise<Record<string, Throughput>> {
+  const result: Record<string, Throughput> = {};
+  let directRps = 0;
+  for (const target of list) {
+    const pid = pids[target.name]!;
+    const cpuBefore = cpuMs(pid);
+    const r = await autocannon({ url: target.url, method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: target.body, connections: 16, duration: seconds });
+    const cpuPerRequest = (cpuMs(pid) - cpuBefore) / Math.max(1, r.requests.total);
+    const rps = r.requests.average;
+    directRps ||= rps;
+    result[target.name] = { reqPerSec: rps, ratio: rps / directRps, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99, cpuMsPerRequest: cpuPerRequest };
+    log(`16 clients ${target.name}: ${rps.toFixed(0)} req/s (${((rps / directRps) * 100).toFixed(1)} % of direct), ${cpuPerRequest.toFixed(3)} ms CPU/request`);
+  }
+  return result;
 }

@@ -73,9 +73,12 @@ export class UpstreamResponse {
     this.ok = status >= 200 && status < 300;
   }
 
+  /** Read on every response by the SDK (and again for errors): made once. */
   get headers(): Headers {
-    return new UpstreamHeaders(this.rawHeaders) as unknown as Headers;
+    this.wrappedHeaders ??= new UpstreamHeaders(this.rawHeaders) as unknown as Headers;
+    return this.wrappedHeaders;
   }
+  private wrappedHeaders: Headers | undefined;
 
   get bodyUsed(): boolean {
     return this.consumed;
