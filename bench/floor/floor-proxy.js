@@ -1,7 +1,8 @@
 /**
  * The floor: the least a Node gateway can do for one chat call on this machine. Reads the body, sends it to the
- * upstream, relays the answer; no auth, validation, routing, accounting, logging or metrics. Plain JavaScript
- * (no loader), like production. `--sdk` sends through the openai SDK on our pooled fetch, as the gateway does.
+ * upstream, relays the answer (a stream chunk by chunk, as it arrives); no auth, validation, routing, parsing of
+ * the events, accounting, logging or metrics. Plain JavaScript (no loader), like production. `--sdk` sends
+ * through the openai SDK on our pooled fetch, as the gateway does.
  *
  *   node bench/floor/floor-proxy.js --upstream http://127.0.0.1:PORT/v1 [--sdk]
  * Prints FLOOR_URL=<url> once listening.
@@ -10,7 +11,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import { Agent } from 'undici';
-import { createPooledFetch } from '../../dist/src/providers/together/http.js';
+import { bodyChunks, createPooledFetch } from '../../dist/src/providers/together/http.js';
 
 const { values } = parseArgs({ options: { upstream: { type: 'string' }, sdk: { type: 'boolean' } } });
 const upstream = new URL(`${values.upstream}/chat/completions`);
@@ -28,16 +29,28 @@ function readBody(req) {
   });
 }
 
+/** Relays an upstream answer: a stream chunk by chunk as it comes (headers first), anything else whole. */
+async function relay(res, status, contentType, chunks) {
+  if (contentType.startsWith('text/event-stream')) {
+    res.writeHead(status, { 'content-type': contentType });
+    res.flushHeaders();
+    for await (const chunk of chunks) res.write(chunk);
+    return void res.end();
+  }
+  const parts = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  const text = Buffer.concat(parts);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': text.length });
+  res.end(text);
+}
+
 const server = createServer(async (req, res) => {
   try {
     const body = await readBody(req);
     const signal = new AbortController().signal;
-    let status;
-    let text;
     if (client) {
       const response = await client.chat.completions.create(JSON.parse(body), { signal }).asResponse();
-      status = response.status;
-      text = await response.text();
+      await relay(res, response.status, response.headers.get('content-type') ?? 'application/json', bodyChunks(response));
     } else {
       const answer = await agent.request({
         origin: upstream.origin,
@@ -47,12 +60,10 @@ const server = createServer(async (req, res) => {
         body,
         signal,
       });
-      status = answer.statusCode;
-      text = await answer.body.text();
+      await relay(res, answer.statusCode, String(answer.headers['content-type'] ?? 'application/json'), answer.body);
     }
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
   } catch (err) {
+    if (res.headersSent) return void res.destroy();
     res.writeHead(502, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { message: String(err) } }));
   }
