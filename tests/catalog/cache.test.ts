@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { KeyvTtlCache } from '../../src/cache/index.ts';
+import { Catalog } from '../../src/catalog/catalog.ts';
+import { createLogger } from '../../src/logger.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 
 let stack: Stack | undefined;
@@ -94,5 +97,46 @@ describe('model loader', () => {
     const res = await stack.gql(query);
     expect(Object.values(res.body.data).map((m: any) => m.id)).toEqual(ids);
     expect(catalog.stats.reads - before).toBe(1);
+  });
+});
+
+describe('catalog memo', () => {
+  /** The real in-process cache, counting the reads the catalog makes of it. */
+  class CountingCache extends KeyvTtlCache {
+    gets = 0;
+    override get<T>(key: string): Promise<T | undefined> {
+      this.gets++;
+      return super.get<T>(key);
+    }
+  }
+
+  it('reuses a fresh snapshot for a tenth of the TTL without reading the cache, then reads it again', async () => {
+    stack = await startStack();
+    const { provider } = stack.gateway.services.gateways.get('together');
+    const cache = new CountingCache();
+    const catalog = new Catalog(provider, cache, 600, createLogger('silent')); // memo: 60 ms
+    const first = await catalog.snapshot();
+    expect(first.models).toHaveLength(131);
+    expect(cache.gets).toBe(1); // the miss that loaded it
+    for (let i = 0; i < 100; i++) expect(await catalog.snapshot()).toBe(first);
+    expect(cache.gets).toBe(1);
+    expect(catalog.stats.reads).toBe(101);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await catalog.snapshot()).toBe(first); // still in the cache (600 ms TTL): the same snapshot
+    expect(cache.gets).toBe(2);
+    expect(stack.sim.stats.modelsCalls).toBe(1);
+  });
+
+  it('never serves a memo past the TTL by more than the memo window: an expired entry is refreshed', async () => {
+    stack = await startStack();
+    const { provider } = stack.gateway.services.gateways.get('together');
+    const cache = new CountingCache();
+    const catalog = new Catalog(provider, cache, 200, createLogger('silent')); // memo: 20 ms
+    await catalog.snapshot();
+    const calls = stack.sim.stats.modelsCalls;
+    await new Promise((r) => setTimeout(r, 250));
+    await catalog.snapshot(); // expired: served stale, refresh started
+    await catalog.settled();
+    expect(stack.sim.stats.modelsCalls).toBe(calls + 1);
   });
 });
