@@ -108,6 +108,7 @@ async function writeStream(
       return ctx.destroy();
     }
     if (i > 0 && delay > 0 && !(await ctx.sleep(delay))) return;
+    if (i === 0 && fault?.firstChunkDelayMs && !(await ctx.sleep(fault.firstChunkDelayMs))) return;
     const data = i === chunks.length ? DONE : i === malformed ? BROKEN : chunks[i]!;
     if (!(await ctx.write(data + '\n\n'))) return;
   }

@@ -7,6 +7,7 @@ const NUM_FIELDS = [
   'status',
   'firstByteDelayMs',
   'chunkDelayMs',
+  'firstChunkDelayMs',
   'stallAfterChunks',
   'cutAfterChunks',
   'malformedAtChunk',
@@ -14,7 +15,7 @@ const NUM_FIELDS = [
 
 /**
  * Validate/normalise a fault. `route` defaults to 'any', or to 'chat' when the fault uses a
- * chat-only field (scenario, usageStyle, malformedAtChunk, chunkDelayMs).
+ * chat-only field (scenario, usageStyle, malformedAtChunk, chunkDelayMs, firstChunkDelayMs).
  * JSON from POST /__sim/faults cannot carry Infinity: `times` may be `"Infinity"`, `null` or a
  * negative number to mean Infinity.
  */
@@ -22,7 +23,7 @@ export function normalizeFault(input: unknown): Fault {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw new Error('fault must be an object');
   const f = { ...(input as Record<string, unknown>) } as Fault & Record<string, unknown>;
   // Chat-only knobs default to route 'chat' so a GET /models call cannot swallow them.
-  const chatOnly = f.scenario !== undefined || f.usageStyle !== undefined || f.malformedAtChunk !== undefined || f.chunkDelayMs !== undefined;
+  const chatOnly = f.scenario !== undefined || f.usageStyle !== undefined || f.malformedAtChunk !== undefined || f.chunkDelayMs !== undefined || f.firstChunkDelayMs !== undefined;
   const route = f.route ?? (chatOnly ? 'chat' : 'any');
   if (route !== 'models' && route !== 'chat' && route !== 'any') throw new Error(`bad fault route: ${String(route)}`);
   f.route = route;

@@ -38,6 +38,8 @@ export interface Fault {
   firstByteDelayMs?: number;
   /** Per-chunk delay for this request. */
   chunkDelayMs?: number;
+  /** Stream: the headers go out at once, the first chunk this much later (a long prefill before the first token). */
+  firstChunkDelayMs?: number;
   /** Stream: send N chunks then go silent until the client aborts. Non-stream: never respond. */
   stallAfterChunks?: number;
   /** Stream: send N chunks then destroy the socket (no [DONE]). Non-stream: destroy without a response. */

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { synthesizeReply } from '../../src/simulator/index.ts';
@@ -240,6 +241,49 @@ describe('POST /v1/chat/completions with "stream": true', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('retry-after')).toBe('9');
     expect((await jsonOf(res)).error).toMatchObject({ code: 'RATE_LIMITED', type: 'rate_limit_error' });
+  });
+});
+
+describe('when the SSE headers go out', () => {
+  /** The first bytes a raw socket reads back for one streamed chat call. */
+  function firstRead(body: unknown): Promise<string> {
+    const url = new URL(stack.url);
+    const json = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${stack.key}\r\n` +
+            `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`,
+        );
+      });
+      socket.once('data', (chunk) => {
+        resolve(chunk.toString('utf8'));
+        socket.destroy();
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  it('with the first event, in one write: the client reads status, headers and the first chunk at once', async () => {
+    // Together's headers come 20 ms before its first chunk: sent at once, ours would be read alone.
+    stack.sim.addFault({ route: 'chat', firstChunkDelayMs: 20 });
+    const first = await firstRead({ model: LLAMA, messages: [{ role: 'user', content: prompt }], stream: true });
+    expect(first).toMatch(/^HTTP\/1\.1 200 /);
+    expect(first).toMatch(/content-type: text\/event-stream/i);
+    expect(first).toContain('data: {"id":');
+  });
+
+  it('alone, soon, when the first event is slow (a long prefill): the stream is seen to start', async () => {
+    stack.sim.addFault({ route: 'chat', firstChunkDelayMs: 400 });
+    const first = await firstRead({ model: LLAMA, messages: [{ role: 'user', content: prompt }], stream: true });
+    expect(first).toMatch(/^HTTP\/1\.1 200 /);
+    expect(first).not.toContain('data:');
+    // …and the stream then runs as usual.
+    stack.sim.addFault({ route: 'chat', firstChunkDelayMs: 400 });
+    const res = await postChat(stack, { model: LLAMA, messages: [{ role: 'user', content: prompt }], stream: true });
+    const data = sseData(await res.text());
+    expect(data.at(-1)).toBe('[DONE]');
+    expect(data.slice(0, -1).map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '').join('')).toBe(expected(prompt).tokens.join(''));
   });
 });
 

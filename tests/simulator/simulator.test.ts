@@ -257,6 +257,17 @@ describe('faults', () => {
     expect(events(text)).toHaveLength(2);
   });
 
+  it('firstChunkDelayMs sends the headers at once and the first chunk later (a long prefill)', async () => {
+    sim.addFault({ firstChunkDelayMs: 300 });
+    const res = await chat({ model: LLAMA, stream: true, messages: msgs() });
+    expect(res.status).toBe(200);
+    // The headers are here and the stream is open, with nothing written yet: still waiting on the first chunk.
+    expect(sim.stats.openStreams).toBe(1);
+    const text = await res.text();
+    expect(events(text).at(-1)).toBe('data: [DONE]');
+    expect(sim.stats.completedStreams).toBeGreaterThanOrEqual(1);
+  });
+
   it('times counts matching requests; route filters', async () => {
     sim.addFault({ status: 500, times: 2, route: 'chat' });
     sim.addFault({ status: 502, route: 'models', times: Infinity });
