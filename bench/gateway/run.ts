@@ -57,6 +57,12 @@ async function streamingSection(simUrl: string, gatewayUrl: string) {
     await Promise.all(clients.map((c) => c.dispose()));
     const added = (s: StreamStats) => ({ ...s, addedTtftP50: s.ttftP50 - direct.ttftP50, addedGapMean: s.gapMean - direct.gapMean });
     result[`${concurrency}`] = { direct: added(direct), restSse: added(sse), chatStream: added(ws) };
+    if (concurrency === 1) {
+      // graphql-ws's default client closes its socket after each subscription: the next stream reconnects first.
+      const closing = wsClient(gatewayUrl, { keepOpen: false });
+      result[`${concurrency}`]!.chatStreamNewSocket = added(await run(() => graphqlStream(closing)));
+      await closing.dispose();
+    }
     log(`streams x${concurrency}: TTFT p50 direct ${direct.ttftP50.toFixed(2)} / SSE ${sse.ttftP50.toFixed(2)} / chatStream ${ws.ttftP50.toFixed(2)} ms`);
   }
   return result;

@@ -41,8 +41,20 @@ export function sseStream(baseUrl: string, key: string, signal?: AbortSignal): P
   });
 }
 
-export function wsClient(gatewayUrl: string): Client {
-  return createClient({ url: `${gatewayUrl.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${BENCH_ADMIN_KEY}` }, retryAttempts: 0, lazy: true });
+/**
+ * A graphql-ws client that keeps its socket open between subscriptions, as an app that streams turn after turn
+ * does. `keepOpen: false` is graphql-ws's default (the socket closes when the last subscription ends), so each
+ * sequential stream pays a new connection: upgrade, connection_init, auth and ack.
+ */
+export function wsClient(gatewayUrl: string, { keepOpen = true } = {}): Client {
+  return createClient({
+    url: `${gatewayUrl.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${BENCH_ADMIN_KEY}` },
+    retryAttempts: 0,
+    lazy: true,
+    lazyCloseTimeout: keepOpen ? 60_000 : 0,
+  });
 }
 
 /** `chatStream` over graphql-ws; `stopAfter` unsubscribes after that many events (a client leaving). */
