@@ -30,6 +30,7 @@ describe('npm run bench -- --smoke', () => {
     for (const concurrency of Object.keys(r.streaming)) {
       for (const face of ['direct', 'restSse', 'chatStream']) expect(r.streaming[concurrency][face].ttftP50).toBeGreaterThan(0);
     }
+    expect(r.streaming['1'].chatStreamNewSocket.ttftP50).toBeGreaterThan(0);
     expect(r.memory.openStreams).toBe(20);
     expect(r.memory.idleRssMiB).toBeGreaterThan(0);
     expect(r.cache).toMatchObject({ coldQueries: 30, failed: 0, upstreamCalls: 1 });
@@ -44,6 +45,9 @@ describe('npm run bench -- --smoke', () => {
     for (const face of ['direct', 'floor', 'floorSdk', 'rest']) {
       expect(r.latency1Client0ms[face], face).toMatchObject({ errors: 0 });
       expect(r.throughput16Clients20ms[face], face).toMatchObject({ non2xx: 0 });
+      // Every face streamed: a first token arrived on each of the 5 streams.
+      expect(r.ttft1StreamChunks10msApart[face], face).toMatchObject({ streams: 5 });
+      expect(r.ttft1StreamChunks10msApart[face].ttftP99, face).toBeGreaterThan(0);
     }
   });
 });
