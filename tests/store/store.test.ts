@@ -382,6 +382,24 @@ function describeStore(name: 'sqlite' | 'postgres', makeHarness: () => Harness):
       expect(all.totalCostUsd).toBeCloseTo(8.8e-6 * 31, 15);
     });
 
+    it('a large batch (duplicates across its slices) counts each row once, and other work runs while it is written', async () => {
+      const gateway = `gw-big-${rand6()}`;
+      const rows = Array.from({ length: 2000 }, (_, i) => entry({ gateway, keyId: 'key-big', at: NOW - i * 1000 }));
+      const batch = [...rows, rows[0] as ActivityEntry, rows[1500] as ActivityEntry, rows[40] as ActivityEntry];
+      // A timer due at once: it fires only if the write hands the event loop back before it ends.
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 0);
+      try {
+        await store.insertActivity(batch);
+      } finally {
+        clearInterval(timer);
+      }
+      expect(ticks).toBeGreaterThan(0);
+      const all = await store.stats({ gateway, timeRange: 'ALL', now: NOW });
+      expectStats(all, reference(rows, { gateway, timeRange: 'ALL', now: NOW }), 'ALL');
+      expect(all.totalRequests).toBe(2000);
+    });
+
     it('listActivity returns rows as inserted, newest first, filtered by key and limited', async () => {
       const url = h.newUrl('list');
       const s = await openStore(url);
