@@ -38,6 +38,16 @@ describe('npm run bench -- --smoke', () => {
     expect(r.soak.openUpstreamStreamsAfter).toBe(0);
   });
 
+  it('the allocation profile (bench/alloc) runs too: a profile with bytes per call and the scavenges counted', { timeout: 60_000 }, async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'alloc-')), 'alloc.json');
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/alloc/run.ts', '--calls', '100', '--out', out], { cwd: ROOT, timeout: 55_000 });
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    expect(r).toMatchObject({ face: 'rest', calls: 100, failedCalls: 0 });
+    expect(r.kibPerCall).toBeGreaterThan(0);
+    expect(Object.keys(r.topFunctionsKiB).length).toBeGreaterThan(0);
+    expect(r.scavengesPer1000Calls).toBeGreaterThanOrEqual(0);
+  });
+
   it('the floor comparison (bench/floor) runs too: every face answers, no errors', { timeout: 120_000 }, async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'floor-')), 'floor.json');
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/floor/run.ts', '--smoke', '--out', out], { cwd: ROOT, timeout: 110_000 });
