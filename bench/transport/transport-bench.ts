@@ -3,6 +3,8 @@
  * gateway, by transport: the openai SDK on the global fetch (before), the SDK on our pooled fetch
  * (src/providers/together/http.ts, now), and a raw undici request without the SDK (the floor). CPU µs per call
  * of this process against the simulator started as a child; sequential calls, so wall time is latency.
+ * A last round pauses 20 ms before each call, as a gateway at low load does between requests: the median wall time
+ * of a call then shows what cold CPU caches cost each way (the more code a call runs, the more it loses).
  */
 import OpenAI from 'openai';
 import { Agent } from 'undici';
@@ -52,6 +54,31 @@ try {
       const wall = performance.now() - t0;
       console.log(`round ${round} ${name.padEnd(26)} CPU ${((cpu.user + cpu.system) / N).toFixed(0).padStart(4)} µs/call, wall ${((wall / N) * 1000).toFixed(0).padStart(4)} µs/call`);
     }
+  }
+  const paused = Math.max(20, Math.round(N / 15));
+  for (const [name, call] of ways) {
+    const walls: number[] = [];
+    for (let i = 0; i < paused; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const t0 = performance.now();
+      await call();
+      walls.push(performance.now() - t0);
+    }
+    walls.sort((a, b) => a - b);
+    console.log(`20 ms pause ${name.padEnd(26)} wall p50 ${(walls[walls.length >> 1]! * 1000).toFixed(0).padStart(4)} µs/call (${paused} calls)`);
+  }
+  // The SDK's request building alone (no I/O at all), back to back and after a pause: the cold-cache cost in isolation.
+  const build = () => onPooledFetch.buildRequest({ method: 'post', path: '/chat/completions', body, signal: new AbortController().signal }, { retryCount: 0 });
+  for (const pauseMs of [0, 20]) {
+    const walls: number[] = [];
+    for (let i = 0; i < (pauseMs ? paused : N); i++) {
+      if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+      const t0 = performance.now();
+      await build();
+      walls.push(performance.now() - t0);
+    }
+    walls.sort((a, b) => a - b);
+    console.log(`sdk buildRequest only, ${pauseMs ? '20 ms pause' : 'back to back'}: wall p50 ${(walls[walls.length >> 1]! * 1000).toFixed(0)} µs`);
   }
 } finally {
   await Promise.all([pooled.close(), agent.close(), sim.stop()]);
