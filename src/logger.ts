@@ -9,6 +9,8 @@ export type { Logger };
  * credential headers.
  */
 const SENSITIVE_FIELDS = new Set(['authorization', 'apiKey', 'key', 'headers', 'connectionParams']);
+/** Fields whose serializer (`serializeError`) already keeps only allow-listed properties: not walked. */
+const ALLOW_LISTED_FIELDS = new Set(['err', 'error']);
 const CENSOR = '[redacted]';
 
 /** A copy of `value` with its sensitive fields censored, or `value` itself when it has none (no allocation). */
@@ -19,7 +21,8 @@ function censorFields(value: Record<string, unknown>, nested: boolean): Record<s
     const field = value[name];
     let replacement = field;
     if (SENSITIVE_FIELDS.has(name)) replacement = CENSOR;
-    else if (nested && field !== null && typeof field === 'object' && !Array.isArray(field) && !(field instanceof Error)) {
+    else if (nested && field !== null && typeof field === 'object' && !Array.isArray(field) && !ALLOW_LISTED_FIELDS.has(name)) {
+      // An Error elsewhere is walked too: pino writes its enumerable fields, which is all a copy keeps.
       replacement = censorFields(field as Record<string, unknown>, false);
     }
     if (replacement !== field) {
@@ -34,8 +37,8 @@ function censorFields(value: Record<string, unknown>, nested: boolean): Record<s
  * pino's `redact` option (the same fields as paths: `headers`, `*.headers` and so on) was replaced by this
  * formatter: in pino 9 its redactor parses every path string again on every line, ~25 KiB of garbage per chat
  * call, a fifth of all the gateway allocated per call (bench/alloc) and so a fifth of its young-generation GC
- * pauses. This censors the same fields without allocating when nothing matches. Errors are not walked:
- * `serializeError` below keeps only allow-listed fields of them.
+ * pauses. This censors the same fields without allocating when nothing matches. `err` and `error` are not
+ * walked: `serializeError` below keeps only allow-listed fields of them.
  */
 export function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {
   return censorFields(object, true);

@@ -59,6 +59,13 @@ describe('log redaction: fields that may carry a key never reach a line', () => 
     expect(redactLogObject(object)).toBe(object);
   });
 
+  it('an error logged under another name is censored like any object', () => {
+    const { logger, last } = capture();
+    const cause = Object.assign(new Error('inner'), { headers: { 'x-api-key': 'k1' }, status: 502 });
+    logger.warn({ cause }, 'upstream failed');
+    expect(last().cause).toEqual({ headers: '[redacted]', status: 502 });
+  });
+
   it('errors keep their allow-listed fields only (no headers or request options from an SDK error)', () => {
     const { logger, last } = capture();
     const err = Object.assign(new Error('boom'), { headers: { authorization: 'Bearer abc' }, raw: { apiKey: 'k1' } });
