@@ -25,6 +25,13 @@ export interface GatewayClientOptions {
   fetch?: typeof fetch;
   /** A WebSocket implementation where there is no global one (Node 20: `import WebSocket from 'ws'`). */
   webSocketImpl?: unknown;
+  /**
+   * How long the websocket stays open after the last subscription ends, so that the next stream (a chat's next
+   * turn) starts on it: a new socket costs ~4 ms of time to first token (docs/benchmarks.md). Default 0 (closed
+   * at once). For chat UIs; in a Node script, note that graphql-ws keeps this timer running after `close()`,
+   * so the process exits that much later.
+   */
+  keepSocketOpenMs?: number;
 }
 
 /** A GraphQL error from the gateway; `code` is the first error's `extensions.code` (see the public contract). */
@@ -70,6 +77,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       connectionParams: authorization ? { authorization } : {},
       webSocketImpl: options.webSocketImpl as ClientOptions['webSocketImpl'],
       lazy: true,
+      lazyCloseTimeout: options.keepSocketOpenMs ?? 0,
       // A CLI or a page should say what went wrong, not retry in silence.
       retryAttempts: 0,
     }));

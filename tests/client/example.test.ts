@@ -122,6 +122,28 @@ describe('client/ (typed documents + createGatewayClient)', () => {
     }
   });
 
+  it('with keepSocketOpenMs, streams one after another share one websocket (by default each opens its own)', async () => {
+    let upgrades = 0;
+    const onUpgrade = (): void => void upgrades++;
+    stack.gateway.httpServer.on('upgrade', onUpgrade);
+    const input = { model: LLAMA, messages: [{ role: 'USER' as const, content: 'one turn' }] };
+    const turns = async (gw: ReturnType<typeof createGatewayClient>) => {
+      for (let turn = 0; turn < 3; turn++) for await (const _ of gw.subscribe(ChatStreamDocument, { input })) void _;
+      await new Promise((r) => setTimeout(r, 50)); // a socket closing after a turn would be gone by now
+    };
+    const kept = createGatewayClient({ url: stack.url, key: stack.key, webSocketImpl: WebSocket, keepSocketOpenMs: 1000 });
+    const reconnecting = createGatewayClient({ url: stack.url, key: stack.key, webSocketImpl: WebSocket });
+    try {
+      await turns(kept);
+      expect(upgrades).toBe(1);
+      await turns(reconnecting);
+      expect(upgrades).toBe(4);
+    } finally {
+      stack.gateway.httpServer.off('upgrade', onUpgrade);
+      await Promise.all([kept.close(), reconnecting.close()]);
+    }
+  });
+
   it('breaking out of a stream unsubscribes, which cancels the upstream request', async () => {
     stack.sim.addFault({ route: 'chat', stallAfterChunks: 2 });
     const before = stack.sim.stats.abortedStreams;
