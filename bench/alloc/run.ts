@@ -11,7 +11,7 @@ import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_ADMIN_KEY, ensureCompiled, startSimulator } from '../gateway/procs.ts';
+import { BENCH_ADMIN_KEY, createTenantKey, ensureCompiled, startSimulator } from '../gateway/procs.ts';
 import { measureLatency, targets } from '../gateway/targets.ts';
 
 const { values } = parseArgs({ options: { calls: { type: 'string' }, face: { type: 'string' }, out: { type: 'string' } } });
@@ -60,11 +60,13 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-alloc-'));
   const logFile = join(dir, 'gateway.log');
   const profileFile = join(dir, 'alloc.heapprofile');
+  const databaseUrl = `file:${join(dir, 'gateway.db')}`;
+  const key = createTenantKey(databaseUrl);
   const gateway = spawn(process.execPath, ['--trace-gc', '--import', join(ROOT, 'bench/alloc/sampler.mjs'), 'dist/src/index.js'], {
     cwd: ROOT,
     env: {
       ...process.env, PORT: '0', LOG_LEVEL: 'info', LOG_FORMAT: 'json', TOGETHER_API_KEY: 'bench-upstream-key', TOGETHER_BASE_URL: sim.url,
-      GATEWAY_ADMIN_KEY: BENCH_ADMIN_KEY, DATABASE_URL: `file:${join(dir, 'gateway.db')}`, NODE_ENV: 'production', ALLOC_PROFILE_OUT: profileFile,
+      GATEWAY_ADMIN_KEY: BENCH_ADMIN_KEY, DATABASE_URL: databaseUrl, NODE_ENV: 'production', ALLOC_PROFILE_OUT: profileFile,
     },
     stdio: ['ignore', openSync(logFile, 'w'), 'inherit'],
   });
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
   try {
     let url = '';
     await waitFor('start', () => (url = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(output())?.[1] ?? '') !== '');
-    const target = targets({ sim: sim.url, gateway: url }).find((t) => t.name === face);
+    const target = targets({ sim: sim.url, gateway: url, key }).find((t) => t.name === face);
     if (!target) throw new Error(`no face ${face} (rest, graphql)`);
     await measureLatency(target, 300, 10); // warm-up, not sampled
     gateway.kill('SIGUSR1');

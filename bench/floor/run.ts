@@ -26,7 +26,7 @@ async function faces(sim: string) {
   const floorRaw = await startFloor(sim, false);
   const floorSdk = await startFloor(sim, true);
   procs.push(gateway, floorRaw, floorSdk);
-  const [direct, rest] = targets({ sim, gateway: gateway.url });
+  const [direct, rest] = targets({ sim, gateway: gateway.url, key: gateway.key });
   const asFloor = (name: string, url: string): Target => ({ ...direct!, name, url: `${url}/v1/chat/completions` });
   return {
     list: [direct!, asFloor('floor', floorRaw.url), asFloor('floorSdk', floorSdk.url), rest!],

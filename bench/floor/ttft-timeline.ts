@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_ADMIN_KEY, type Proc, runBench, startGateway, startSimulator } from '../gateway/procs.ts';
+import { type Proc, runBench, startGateway, startSimulator } from '../gateway/procs.ts';
 import { MODEL } from '../gateway/targets.ts';
 
 const streams = Number(process.argv[2] ?? 200);
@@ -18,13 +18,13 @@ const procs: Proc[] = [];
 const now = (): number => performance.timeOrigin + performance.now();
 
 /** One stream from the client's side: when it sent, when the headers came, when the first content came. */
-function stream(base: string): Promise<{ sent: number; headers: number; firstContent: number }> {
+function stream(base: string, key: string): Promise<{ sent: number; headers: number; firstContent: number }> {
   const url = new URL(`${base}/v1/chat/completions`);
   const body = JSON.stringify({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] });
   return new Promise((resolve, reject) => {
     const sent = now();
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${BENCH_ADMIN_KEY}` } },
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${key}` } },
       (res) => {
         const headers = now();
         let firstContent = 0;
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   procs.push(sim, gateway);
   const client = [];
   for (let i = 0; i < streams + 10; i++) {
-    const one = await stream(gateway.url);
+    const one = await stream(gateway.url, gateway.key);
     if (i >= 10) client.push(one); // warm-up
     await new Promise((r) => setTimeout(r, 20));
   }

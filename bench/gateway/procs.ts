@@ -109,10 +109,35 @@ export function startSimulator(opts: { latencyMs?: number; chunkDelayMs?: number
 
 export const BENCH_ADMIN_KEY = 'bench-admin-key-not-a-secret-0123456789';
 
+/** A gateway, and the key its benchmark clients send. */
+export interface GatewayProc extends Proc {
+  /** A tenant's key (not the admin key): looked up in the store on every call, as a client's would be. */
+  key: string;
+}
+
+/**
+ * Creates an ordinary gateway key (no budget, no rpm limit) in the gateway's database with `npm run keys`, as an
+ * operator would, and returns it. The benchmark calls with it rather than with GATEWAY_ADMIN_KEY, which is
+ * checked against the configuration and never looked up: a tenant's call is what users compare.
+ */
+export function createTenantKey(databaseUrl: string): string {
+  const output = execFileSync(process.execPath, ['dist/src/cli/keys.js', 'create', '--name', 'bench-tenant'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+  });
+  const key = /^\s+(gw_\S+)$/m.exec(output)?.[1];
+  if (!key) throw new Error(`npm run keys printed no key:\n${output}`);
+  return key;
+}
+
 /** The gateway as `npm start` runs it (`node dist/src/index.js`); BENCH_GATEWAY_NODE_ARGS go before the script. */
-export function startGateway(upstreamUrl: string, env: Record<string, string> = {}): Promise<Proc> {
+export async function startGateway(upstreamUrl: string, env: Record<string, string> = {}): Promise<GatewayProc> {
   ensureCompiled();
-  return startChild(
+  // A file, as in production: an in-memory database would hold every activity row in the RSS we measure.
+  const databaseUrl = env.DATABASE_URL ?? `file:${join(mkdtempSync(join(tmpdir(), 'bench-gw-')), 'gateway.db')}`;
+  const key = createTenantKey(databaseUrl);
+  const proc = await startChild(
     process.execPath,
     [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), GATEWAY_ENTRY],
     {
@@ -122,14 +147,14 @@ export function startGateway(upstreamUrl: string, env: Record<string, string> = 
       TOGETHER_API_KEY: 'bench-upstream-key',
       TOGETHER_BASE_URL: upstreamUrl,
       GATEWAY_ADMIN_KEY: BENCH_ADMIN_KEY,
-      // A file, as in production: an in-memory database would hold every activity row in the RSS we measure.
-      DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), 'bench-gw-')), 'gateway.db')}`,
+      DATABASE_URL: databaseUrl,
       NODE_ENV: 'production',
       ...env,
     },
     /"url":"(http:\/\/[^"]+)\/graphql"/,
     'gateway',
-  ).then((p) => ({ ...p }));
+  );
+  return { ...proc, key };
 }
 
 async function freePort(): Promise<number> {

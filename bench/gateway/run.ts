@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_ADMIN_KEY, type Proc, rssMiB, runBench, startGateway, startPortkey, startSimulator } from './procs.ts';
+import { type GatewayProc, type Proc, rssMiB, runBench, startGateway, startPortkey, startSimulator } from './procs.ts';
 import { type StreamStats, graphqlStream, sseStream, summarize, wsClient } from './streams.ts';
 import { measureAddedLatency, measureLatency, measureThroughput, post, targets } from './targets.ts';
 
@@ -27,7 +27,7 @@ const scale = smoke ? { latencyN: 20, warmup: 5, throughputSec: 1, streams1: 2, 
 const only = values.only ? new Set(values.only.split(',')) : null;
 const wanted = (section: string): boolean => only === null || only.has(section);
 const procs: Proc[] = [];
-const track = async (p: Promise<Proc>): Promise<Proc> => {
+const track = async <P extends Proc>(p: Promise<P>): Promise<P> => {
   const proc = await p;
   procs.push(proc);
   return proc;
@@ -36,10 +36,11 @@ const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
 const simControl = (simUrl: string) => simUrl.replace(/\/v1$/, '');
 const simStats = async (simUrl: string) => (await fetch(`${simControl(simUrl)}/__sim/stats`)).json() as Promise<{ modelsCalls: number; openStreams: number }>;
 
-const latencySection = (urls: { sim: string; gateway: string; portkey?: string }, count = scale.latencyN) =>
+const latencySection = (urls: { sim: string; gateway: string; key: string; portkey?: string }, count = scale.latencyN) =>
   measureAddedLatency(targets(urls), count, scale.warmup, log);
 
-async function streamingSection(simUrl: string, gatewayUrl: string) {
+async function streamingSection(simUrl: string, gateway: GatewayProc) {
+  const gatewayUrl = gateway.url;
   const result: Record<string, Record<string, StreamStats & { addedTtftP50: number; addedGapMean: number }>> = {};
   for (const concurrency of [1, scale.streamsMany]) {
     const rounds = concurrency === 1 ? scale.streams1 : 1;
@@ -49,17 +50,17 @@ async function streamingSection(simUrl: string, gatewayUrl: string) {
       return summarize(runs);
     };
     // At most 20 subscriptions share a websocket (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION), as real clients would.
-    const clients = Array.from({ length: Math.ceil(concurrency / 20) }, () => wsClient(gatewayUrl));
+    const clients = Array.from({ length: Math.ceil(concurrency / 20) }, () => wsClient(gatewayUrl, gateway.key));
     let next = 0;
     const direct = await run(() => sseStream(simUrl, 'bench-upstream-key'));
-    const sse = await run(() => sseStream(`${gatewayUrl}/v1`, BENCH_ADMIN_KEY));
+    const sse = await run(() => sseStream(`${gatewayUrl}/v1`, gateway.key));
     const ws = await run(() => graphqlStream(clients[next++ % clients.length]!));
     await Promise.all(clients.map((c) => c.dispose()));
     const added = (s: StreamStats) => ({ ...s, addedTtftP50: s.ttftP50 - direct.ttftP50, addedGapMean: s.gapMean - direct.gapMean });
     result[`${concurrency}`] = { direct: added(direct), restSse: added(sse), chatStream: added(ws) };
     if (concurrency === 1) {
       // graphql-ws's default client closes its socket after each subscription: the next stream reconnects first.
-      const closing = wsClient(gatewayUrl, { keepOpen: false });
+      const closing = wsClient(gatewayUrl, gateway.key, { keepOpen: false });
       result[`${concurrency}`]!.chatStreamNewSocket = added(await run(() => graphqlStream(closing)));
       await closing.dispose();
     }
@@ -68,15 +69,15 @@ async function streamingSection(simUrl: string, gatewayUrl: string) {
   return result;
 }
 
-async function memorySection(sim: Proc, gw: Proc) {
-  await post(targets({ sim: sim.url, gateway: gw.url })[2]!); // load the catalog once
+async function memorySection(sim: Proc, gw: GatewayProc) {
+  await post(targets({ sim: sim.url, gateway: gw.url, key: gw.key })[2]!); // load the catalog once
   await new Promise((r) => setTimeout(r, 500));
   const afterCall = rssMiB(gw.pid);
   // Idle = no request for 30 s. V8's memory reducer gives back the young generation that start-up grew
   // (tens of MiB) only after ~10-15 s without work: a reading right after a call is not what idle costs.
   await new Promise((r) => setTimeout(r, smoke ? 1000 : 30_000));
   const idle = rssMiB(gw.pid);
-  const clients = Array.from({ length: Math.ceil(scale.openStreams / 20) }, () => wsClient(gw.url));
+  const clients = Array.from({ length: Math.ceil(scale.openStreams / 20) }, () => wsClient(gw.url, gw.key));
   // The first chunk comes at once, the second after the simulator's long chunk delay: stopping at the second
   // keeps every stream open (upstream and downstream) while RSS is read.
   const pending = Array.from({ length: scale.openStreams }, (_, i) => graphqlStream(clients[i % clients.length]!, 2).catch(() => []));
@@ -90,7 +91,7 @@ async function memorySection(sim: Proc, gw: Proc) {
   return { rssRightAfterCallMiB: afterCall, idleRssMiB: idle, openStreams: open, rssWithStreamsMiB: withStreams };
 }
 
-async function soakSection(sim: Proc, gw: Proc) {
+async function soakSection(sim: Proc, gw: GatewayProc) {
   const samples: Array<{ minute: number; rss: number; heapTotal: number | null }> = [];
   const started = Date.now();
   const end = started + soakMinutes * 60_000;
@@ -105,7 +106,7 @@ async function soakSection(sim: Proc, gw: Proc) {
       else disconnected++;
     }
   };
-  const clients = Array.from({ length: 5 }, () => wsClient(gw.url));
+  const clients = Array.from({ length: 5 }, () => wsClient(gw.url, gw.key));
   const workers = clients.flatMap((c) => Array.from({ length: 10 }, () => worker(c)));
   // RSS with the V8 heap's reserved size beside it (the gateway's own /metrics): the heap total swings by tens
   // of MiB from one GC to the next under this load, so RSS − heap total is the part that a leak outside the
@@ -220,14 +221,14 @@ async function main() {
     ]);
     if (wanted('latency')) {
       results.latency1Client = {
-        upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, portkey: portkey?.url }),
+        upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, key: gw0.key, portkey: portkey?.url }),
         // 20 ms per call: a quarter of the samples keeps this section under a minute per target.
-        upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }, Math.max(20, scale.latencyN / 4)),
+        upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, key: gw20.key, portkey: portkey?.url }, Math.max(20, scale.latencyN / 4)),
       };
     }
     const pids = { direct: sim20.pid, rest: gw20.pid, graphql: gw20.pid, ...(portkey ? { portkey: portkey.pid } : {}) };
-    if (wanted('throughput')) results.throughput16Clients = { upstream20ms: await measureThroughput(targets({ sim: sim20.url, gateway: gw20.url, portkey: portkey?.url }), pids, scale.throughputSec, log) };
-    if (wanted('streaming')) results.streaming = await streamingSection(simStream.url, gwStream.url);
+    if (wanted('throughput')) results.throughput16Clients = { upstream20ms: await measureThroughput(targets({ sim: sim20.url, gateway: gw20.url, key: gw20.key, portkey: portkey?.url }), pids, scale.throughputSec, log) };
+    if (wanted('streaming')) results.streaming = await streamingSection(simStream.url, gwStream);
     if (wanted('memory')) results.memory = await memorySection(simMemory, gwMemory);
     if (wanted('cache')) results.cache = await cacheSection(simCache, gwCache);
     if (wanted('soak')) results.soak = await soakSection(simSoak, gwSoak);

@@ -1,7 +1,6 @@
 import { request } from 'node:http';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { BENCH_ADMIN_KEY } from './procs.ts';
 import { MODEL, percentile } from './targets.ts';
 
 const CONTENT = 'one two three four five six seven eight nine ten eleven twelve';
@@ -46,11 +45,11 @@ export function sseStream(baseUrl: string, key: string, signal?: AbortSignal): P
  * does. `keepOpen: false` is graphql-ws's default (the socket closes when the last subscription ends), so each
  * sequential stream pays a new connection: upgrade, connection_init, auth and ack.
  */
-export function wsClient(gatewayUrl: string, { keepOpen = true } = {}): Client {
+export function wsClient(gatewayUrl: string, key: string, { keepOpen = true } = {}): Client {
   return createClient({
     url: `${gatewayUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${BENCH_ADMIN_KEY}` },
+    connectionParams: { authorization: `Bearer ${key}` },
     retryAttempts: 0,
     lazy: true,
     lazyCloseTimeout: keepOpen ? 60_000 : 0,

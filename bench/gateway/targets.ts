@@ -1,7 +1,6 @@
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
 import { cpuMs } from './procs.ts';
-import { BENCH_ADMIN_KEY } from './procs.ts';
 
 export const MODEL = 'meta-llama/Llama-3.3-70B-Instruct-Turbo';
 const messages = [{ role: 'user', content: 'benchmark the gateway overhead please' }];
@@ -15,15 +14,15 @@ export interface Target {
 }
 
 /** The same chat call, four ways: straight to the simulator, our REST, our GraphQL, and Portkey. */
-export function targets(urls: { sim: string; gateway: string; portkey?: string }): Target[] {
+export function targets(urls: { sim: string; gateway: string; key: string; portkey?: string }): Target[] {
   const openaiBody = JSON.stringify({ model: MODEL, messages, max_tokens: 16 });
   const list: Target[] = [
     { name: 'direct', url: `${urls.sim}/chat/completions`, headers: { authorization: 'Bearer bench-upstream-key' }, body: openaiBody },
-    { name: 'rest', url: `${urls.gateway}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}` }, body: openaiBody },
+    { name: 'rest', url: `${urls.gateway}/v1/chat/completions`, headers: { authorization: `Bearer ${urls.key}` }, body: openaiBody },
     {
       name: 'graphql',
       url: `${urls.gateway}/graphql`,
-      headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}` },
+      headers: { authorization: `Bearer ${urls.key}` },
       body: JSON.stringify({ query: CHAT_MUTATION, variables: { input: { model: MODEL, messages: [{ role: 'USER', content: messages[0]!.content }], maxTokens: 16 } } }),
     },
   ];
