@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Proc, runBench, startGateway, startSimulator } from '../gateway/procs.ts';
-import { MODEL } from '../gateway/targets.ts';
+import { MODEL, percentile } from '../gateway/targets.ts';
 
 const streams = Number(process.argv[2] ?? 200);
 const dir = mkdtempSync(join(tmpdir(), 'ttft-timeline-'));
@@ -43,12 +43,11 @@ function stream(base: string, key: string): Promise<{ sent: number; headers: num
 }
 
 async function main(): Promise<void> {
-  const env = { NODE_OPTIONS: `--import ${new URL('./timeline-preload.mjs', import.meta.url).pathname}`, TIMELINE_DIR: dir };
-  Object.assign(process.env, env);
-  const sim = await startSimulator({ chunkDelayMs: 10 });
-  const gateway = await startGateway(sim.url);
-  for (const key of Object.keys(env)) delete process.env[key];
-  procs.push(sim, gateway);
+  const probe = { nodeArgs: ['--import', new URL('./timeline-preload.mjs', import.meta.url).pathname], env: { TIMELINE_DIR: dir } };
+  const sim = await startSimulator({ chunkDelayMs: 10, ...probe });
+  procs.push(sim);
+  const gateway = await startGateway(sim.url, probe);
+  procs.push(gateway);
   const client = [];
   for (let i = 0; i < streams + 10; i++) {
     const one = await stream(gateway.url, gateway.key);
@@ -60,7 +59,9 @@ async function main(): Promise<void> {
   const read = (name: string): Array<Record<string, number>> => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')).slice(-streams);
   const points = new Map<string, number[]>();
   const add = (name: string, t: number | undefined, from: number) => {
-    if (t) points.set(name, [...(points.get(name) ?? []), t - from]);
+    if (!t) return;
+    if (!points.has(name)) points.set(name, []);
+    points.get(name)!.push(t - from);
   };
   const [gatewayRows, simulatorRows] = [read('gateway'), read('simulator')];
   client.forEach((c, i) => {
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     for (const [name, t] of Object.entries(gatewayRows[i] ?? {})) add(`gateway: ${name}`, t, c.sent);
     for (const [name, t] of Object.entries(simulatorRows[i] ?? {})) if (name !== 'end') add(`simulator: ${name}`, t, c.sent);
   });
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const median = (xs: number[]) => percentile(xs.sort((a, b) => a - b), 50);
   const rows = [...points].filter(([name]) => name !== 'gateway: end').map(([name, xs]) => [name, median(xs)] as const).sort((a, b) => a[1] - b[1]);
   console.log(`${streams} streams, median ms after the client sent:`);
   let previous = 0;

@@ -99,12 +99,18 @@ export function startChild(cmd: string, args: string[], env: Record<string, stri
   });
 }
 
-export function startSimulator(opts: { latencyMs?: number; chunkDelayMs?: number } = {}): Promise<Proc> {
+/** Node flags and environment for a child under a probe (a preload, --trace-gc…). */
+export interface ProbeOptions {
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+}
+
+export function startSimulator(opts: { latencyMs?: number; chunkDelayMs?: number } & ProbeOptions = {}): Promise<Proc> {
   ensureCompiled();
-  const args = [SIMULATOR_ENTRY, '--port', '0'];
+  const args = [...(opts.nodeArgs ?? []), SIMULATOR_ENTRY, '--port', '0'];
   if (opts.latencyMs) args.push('--latency-ms', String(opts.latencyMs));
   if (opts.chunkDelayMs) args.push('--chunk-delay-ms', String(opts.chunkDelayMs));
-  return startChild(process.execPath, args, {}, /SIMULATOR_URL=(\S+)/, 'simulator');
+  return startChild(process.execPath, args, opts.env ?? {}, /SIMULATOR_URL=(\S+)/, 'simulator');
 }
 
 export const BENCH_ADMIN_KEY = 'bench-admin-key-not-a-secret-0123456789';
@@ -120,7 +126,7 @@ export interface GatewayProc extends Proc {
  * operator would, and returns it. The benchmark calls with it rather than with GATEWAY_ADMIN_KEY, which is
  * checked against the configuration and never looked up: a tenant's call is what users compare.
  */
-export function createTenantKey(databaseUrl: string): string {
+function createTenantKey(databaseUrl: string): string {
   const output = execFileSync(process.execPath, ['dist/src/cli/keys.js', 'create', '--name', 'bench-tenant'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
@@ -131,15 +137,18 @@ export function createTenantKey(databaseUrl: string): string {
   return key;
 }
 
-/** The gateway as `npm start` runs it (`node dist/src/index.js`); BENCH_GATEWAY_NODE_ARGS go before the script. */
-export async function startGateway(upstreamUrl: string, env: Record<string, string> = {}): Promise<GatewayProc> {
+/**
+ * The gateway as `npm start` runs it (`node dist/src/index.js`); `nodeArgs` and BENCH_GATEWAY_NODE_ARGS go before
+ * the script, `env` over the defaults below.
+ */
+export async function startGateway(upstreamUrl: string, { nodeArgs = [], env = {} }: ProbeOptions = {}): Promise<GatewayProc> {
   ensureCompiled();
   // A file, as in production: an in-memory database would hold every activity row in the RSS we measure.
   const databaseUrl = env.DATABASE_URL ?? `file:${join(mkdtempSync(join(tmpdir(), 'bench-gw-')), 'gateway.db')}`;
   const key = createTenantKey(databaseUrl);
   const proc = await startChild(
     process.execPath,
-    [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), GATEWAY_ENTRY],
+    [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...nodeArgs, GATEWAY_ENTRY],
     {
       PORT: '0',
       LOG_LEVEL: 'info', // production's level: the per-call summary line is part of the cost

@@ -10,7 +10,7 @@ import OpenAI from 'openai';
 import { Agent } from 'undici';
 import { createPooledFetch } from '../../src/providers/together/http.ts';
 import { startSimulator } from '../gateway/procs.ts';
-import { MODEL } from '../gateway/targets.ts';
+import { MODEL, percentile } from '../gateway/targets.ts';
 
 const N = Number(process.argv[2] ?? 3000);
 const sim = await startSimulator();
@@ -42,6 +42,18 @@ const ways: Array<[string, () => Promise<string>]> = [
   ],
 ];
 
+/** Median wall time of `count` calls, in µs, each after `pauseMs` of idleness (0: back to back). */
+async function medianWallUs(count: number, pauseMs: number, call: () => Promise<unknown>): Promise<number> {
+  const walls: number[] = [];
+  for (let i = 0; i < count; i++) {
+    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    const t0 = performance.now();
+    await call();
+    walls.push((performance.now() - t0) * 1000);
+  }
+  return percentile(walls.sort((a, b) => a - b), 50);
+}
+
 try {
   // Two rounds, interleaved, so that a busy moment of the machine does not land on one way only.
   for (let round = 1; round <= 2; round++) {
@@ -57,29 +69,12 @@ try {
   }
   const paused = Math.max(20, Math.round(N / 15));
   for (const [name, call] of ways) {
-    const walls: number[] = [];
-    for (let i = 0; i < paused; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      const t0 = performance.now();
-      await call();
-      walls.push(performance.now() - t0);
-    }
-    walls.sort((a, b) => a - b);
-    console.log(`20 ms pause ${name.padEnd(26)} wall p50 ${(walls[walls.length >> 1]! * 1000).toFixed(0).padStart(4)} µs/call (${paused} calls)`);
+    console.log(`20 ms pause ${name.padEnd(26)} wall p50 ${(await medianWallUs(paused, 20, call)).toFixed(0).padStart(4)} µs/call (${paused} calls)`);
   }
   // The SDK's request building alone (no I/O at all), back to back and after a pause: the cold-cache cost in isolation.
   const build = () => onPooledFetch.buildRequest({ method: 'post', path: '/chat/completions', body, signal: new AbortController().signal }, { retryCount: 0 });
-  for (const pauseMs of [0, 20]) {
-    const walls: number[] = [];
-    for (let i = 0; i < (pauseMs ? paused : N); i++) {
-      if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
-      const t0 = performance.now();
-      await build();
-      walls.push(performance.now() - t0);
-    }
-    walls.sort((a, b) => a - b);
-    console.log(`sdk buildRequest only, ${pauseMs ? '20 ms pause' : 'back to back'}: wall p50 ${(walls[walls.length >> 1]! * 1000).toFixed(0)} µs`);
-  }
+  console.log(`sdk buildRequest only, back to back: wall p50 ${(await medianWallUs(N, 0, build)).toFixed(0)} µs`);
+  console.log(`sdk buildRequest only, 20 ms pause: wall p50 ${(await medianWallUs(paused, 20, build)).toFixed(0)} µs`);
 } finally {
   await Promise.all([pooled.close(), agent.close(), sim.stop()]);
 }

@@ -261,9 +261,16 @@ describe('faults', () => {
     sim.addFault({ firstChunkDelayMs: 300 });
     const res = await chat({ model: LLAMA, stream: true, messages: msgs() });
     expect(res.status).toBe(200);
-    // The headers are here and the stream is open, with nothing written yet: still waiting on the first chunk.
+    // The headers are here and the stream is open, but no chunk comes for a while (without the fault, the first
+    // chunk follows the headers at once).
     expect(sim.stats.openStreams).toBe(1);
-    const text = await res.text();
+    const reader = res.body!.getReader();
+    const first = reader.read();
+    const nothingYet = await Promise.race([first.then(() => false), new Promise<true>((r) => setTimeout(() => r(true), 100))]);
+    expect(nothingYet).toBe(true);
+    const dec = new TextDecoder();
+    let text = dec.decode((await first).value, { stream: true });
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += dec.decode(r.value, { stream: true });
     expect(events(text).at(-1)).toBe('data: [DONE]');
     expect(sim.stats.completedStreams).toBeGreaterThanOrEqual(1);
   });
