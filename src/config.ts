@@ -29,6 +29,8 @@ export interface GatewayConfig {
   /** Circuit breaker per upstream: consecutive failures that open it, and the cool-down before a probe. */
   breakerFailureThreshold: number;
   breakerResetMs: number;
+  /** How often this replica heartbeats; a replica silent for 6 beats has its budget reservations released. */
+  replicaHeartbeatMs: number;
   /** Hostile-input limits (src/security/): body size, GraphQL document limits, CORS, websockets. */
   security: SecurityConfig;
 }
@@ -101,6 +103,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     introspection: boolFrom(env, 'INTROSPECTION', !production),
     breakerFailureThreshold: intFrom(env, 'BREAKER_FAILURE_THRESHOLD', 5, 1),
     breakerResetMs: intFrom(env, 'BREAKER_RESET_MS', 10_000, 1),
+    replicaHeartbeatMs: intFrom(env, 'REPLICA_HEARTBEAT_MS', 10_000, 50),
     security: {
       maxBodyBytes: intFrom(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024),
       maxQueryDepth: intFrom(env, 'MAX_QUERY_DEPTH', 10, 1),

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Admission } from './auth/admission.ts';
 import { KeyService } from './auth/keys.ts';
 import { BudgetGuard, RpmLimiter, redisLimiterFactory } from './auth/limits.ts';
+import { ReservationKeeper } from './auth/reservations.ts';
 import { type TtlCache, createCacheFor } from './cache/index.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { GatewayRegistry } from './catalog/registry.ts';
@@ -89,7 +90,13 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
     },
   };
   const keys = new KeyService(store, config.gatewayAdminKey);
-  const admission = new Admission(new RpmLimiter(shared.redis ? redisLimiterFactory(shared.redis) : undefined), new BudgetGuard(store));
+  // Budget reservations are owned by this replica and released by the others if it dies (docs/deployment.md).
+  const reservations = new ReservationKeeper(store, logger, config.replicaHeartbeatMs);
+  await reservations.start();
+  const admission = new Admission(
+    new RpmLimiter(shared.redis ? redisLimiterFactory(shared.redis) : undefined),
+    new BudgetGuard(store, reservations.owner),
+  );
   const chat = new ChatService(gateways, sink, { maxMessages: config.maxMessages, maxMessageChars: config.maxMessageChars }, logger, admission);
   return {
     config,
@@ -104,6 +111,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
     metrics,
     async close() {
       await activityLog.close();
+      await reservations.stop();
       await Promise.allSettled([store.close(), cache.close(), ...providers.map((p) => p.close?.())]);
     },
   };

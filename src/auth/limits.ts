@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { RLWrapperTimeouts, RateLimiterMemory, type RateLimiterAbstract, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { REDIS_COMMAND_TIMEOUT_MS, type RedisConnection } from '../cache/redis.ts';
 import { GatewayError } from '../errors.ts';
@@ -70,15 +71,22 @@ const NO_TICKET: BudgetTicket = { settle: async () => undefined };
  * Budgets, enforced before Together is called. Each call reserves its worst-case cost atomically in the store
  * (`spend + reserved + estimate <= budget`, one conditional UPDATE, safe across processes), and settles the
  * real cost afterwards. So concurrent calls cannot jointly pass the budget by more than what the admitted calls
- * spend beyond their own reservation (zero when maxTokens is set; see docs/usage.md).
+ * spend beyond their own reservation (zero when maxTokens is set; see docs/usage.md). Each reservation is stored
+ * under this replica's owner id, so that if the replica dies before settling, another releases it
+ * (ReservationKeeper).
  */
 export class BudgetGuard {
-  constructor(private readonly store: GatewayStore) {}
+  constructor(
+    private readonly store: GatewayStore,
+    /** The replica's owner id (ReservationKeeper.owner), heartbeated while it runs. */
+    private readonly owner: string,
+  ) {}
 
   async reserve(key: AuthenticatedKey, estimateUsd: number): Promise<BudgetTicket> {
     if (key.budgetUsd === null) return NO_TICKET;
     const amount = Number.isFinite(estimateUsd) && estimateUsd > 0 ? estimateUsd : 0;
-    const ok = await this.store.reserveBudget(key.id, amount);
+    const lease = { id: randomUUID(), owner: this.owner, at: Date.now() };
+    const ok = await this.store.reserveBudget(key.id, amount, lease);
     if (!ok) {
       throw new GatewayError('BUDGET_EXCEEDED', `Gateway key "${key.name}" has used its budget of $${key.budgetUsd}`, {
         details: { budgetUsd: key.budgetUsd },
@@ -89,7 +97,7 @@ export class BudgetGuard {
       settle: async (actualUsd) => {
         if (settled) return;
         settled = true;
-        await this.store.settleBudget(key.id, amount, actualUsd ?? 0);
+        await this.store.settleBudget(key.id, lease.id, actualUsd ?? 0);
       },
     };
   }

@@ -124,6 +124,30 @@ export const MIGRATIONS: Migration[] = [
       ];
     },
   },
+  {
+    version: 2,
+    name: 'budget_reservations',
+    statements(d) {
+      const t = TYPES[d];
+      // Each budget reservation is a row owned by the replica that made it; api_keys.reserved_usd stays their sum.
+      // A replica that dies without settling stops heartbeating, and any live replica releases its rows
+      // (src/auth/reservations.ts). Ids are plain text, like api_keys.id, so joins compare under one collation.
+      return [
+        `CREATE TABLE budget_reservations (
+          id ${t.text} PRIMARY KEY,
+          key_id ${t.text} NOT NULL,
+          amount_usd ${t.float} NOT NULL,
+          owner ${t.text} NOT NULL,
+          created_at ${t.ms} NOT NULL
+        )`,
+        `CREATE INDEX budget_reservations_owner ON budget_reservations (owner)`,
+        `CREATE TABLE gateway_replicas (
+          id ${t.text} PRIMARY KEY,
+          heartbeat_at ${t.ms} NOT NULL
+        )`,
+      ];
+    },
+  },
 ];
 
 /** SET clause shared by both dialects' rollup upserts (the compensated cost merge is a Neumaier step in SQL). */

@@ -15,7 +15,9 @@ import { ACTIVITY_COLUMNS, KEY_COLUMNS, activityFromRow, activityValues, keyFrom
 import {
   BUDGET_EPSILON_USD, type GroupRow, type HistRow, type SqlQuery, buildStats, groupsQuery, histQuery, planStats, uniqueKeysQuery,
 } from './stats-shared.ts';
-import { type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type StatsQuery, keyNameTaken } from './types.ts';
+import {
+  type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, type StatsQuery, keyNameTaken,
+} from './types.ts';
 
 const MIGRATION_LOCK_ID = 0x67775f73746f7265n; // pg_advisory_xact_lock key ("gw_store")
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure
@@ -172,21 +174,60 @@ class PostgresStore implements GatewayStore {
     await this.pool.query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)', [at, id]);
   }
 
-  async reserveBudget(keyId: string, amountUsd: number): Promise<boolean> {
+  async reserveBudget(keyId: string, amountUsd: number, lease: ReservationLease): Promise<boolean> {
+    // One statement (one round trip, atomic): the conditional UPDATE, and the reservation row only if it passed.
     const r = await this.pool.query(
-      `UPDATE api_keys SET reserved_usd = reserved_usd + $1
-       WHERE id = $2 AND (budget_usd IS NULL OR spend_usd + reserved_usd + $1 <= budget_usd + ${BUDGET_EPSILON_USD})`,
-      [amountUsd, keyId],
+      `WITH reserved AS (
+         UPDATE api_keys SET reserved_usd = reserved_usd + $1
+         WHERE id = $2 AND (budget_usd IS NULL OR spend_usd + reserved_usd + $1 <= budget_usd + ${BUDGET_EPSILON_USD})
+         RETURNING id)
+       INSERT INTO budget_reservations (id, key_id, amount_usd, owner, created_at)
+       SELECT $3, id, $1, $4, $5 FROM reserved`,
+      [amountUsd, keyId, lease.id, lease.owner, lease.at],
     );
     return r.rowCount === 1;
   }
 
-  async settleBudget(keyId: string, reservedUsd: number, actualUsd: number): Promise<void> {
-    await this.pool.query('UPDATE api_keys SET reserved_usd = GREATEST(reserved_usd - $1, 0), spend_usd = spend_usd + $2 WHERE id = $3', [
-      reservedUsd,
-      actualUsd,
-      keyId,
-    ]);
+  async settleBudget(keyId: string, reservationId: string, actualUsd: number): Promise<void> {
+    // The DELETE and the UPDATE are one statement: a reaper deleting the same row concurrently gets it or not, once.
+    await this.pool.query(
+      `WITH held AS (DELETE FROM budget_reservations WHERE id = $1 RETURNING amount_usd)
+       UPDATE api_keys SET reserved_usd = GREATEST(reserved_usd - COALESCE((SELECT sum(amount_usd) FROM held), 0), 0),
+         spend_usd = spend_usd + $2
+       WHERE id = $3`,
+      [reservationId, actualUsd, keyId],
+    );
+  }
+
+  async heartbeat(owner: string, at: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO gateway_replicas (id, heartbeat_at) VALUES ($1, $2)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = GREATEST(gateway_replicas.heartbeat_at, excluded.heartbeat_at)`,
+      [owner, at],
+    );
+  }
+
+  async releaseOrphanedReservations(staleBefore: number): Promise<ReleasedReservations> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query<{ reservations: number; amount: number }>(
+        `WITH orphans AS (
+           DELETE FROM budget_reservations r
+           WHERE NOT EXISTS (SELECT 1 FROM gateway_replicas p WHERE p.id = r.owner AND p.heartbeat_at >= $1)
+           RETURNING key_id, amount_usd),
+         by_key AS (SELECT key_id, sum(amount_usd) AS amount, count(*) AS n FROM orphans GROUP BY key_id),
+         released AS (
+           UPDATE api_keys k SET reserved_usd = GREATEST(k.reserved_usd - b.amount, 0)
+           FROM by_key b WHERE k.id = b.key_id RETURNING b.amount, b.n)
+         SELECT COALESCE(sum(n), 0) AS reservations, COALESCE(sum(amount), 0) AS amount FROM released`,
+        [staleBefore],
+      );
+      await c.query('DELETE FROM gateway_replicas WHERE heartbeat_at < $1', [staleBefore]);
+      return { reservations: Number(rows[0]?.reservations ?? 0), amountUsd: Number(rows[0]?.amount ?? 0) };
+    });
+  }
+
+  async retireOwner(owner: string): Promise<void> {
+    await this.pool.query('DELETE FROM gateway_replicas WHERE id = $1', [owner]);
   }
 
   async insertActivity(rows: ActivityEntry[]): Promise<void> {

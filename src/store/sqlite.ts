@@ -1,7 +1,7 @@
 /**
  * SQLite store (better-sqlite3: synchronous, so each method runs to completion; the async signatures match the
  * PostgreSQL store). WAL, busy_timeout 5000, synchronous NORMAL. Writes use BEGIN IMMEDIATE, so several processes
- * may share one file: they serialize on the write lock and every budget change is one conditional UPDATE.
+ * may share one file: they serialize on the write lock and every budget change is one short transaction.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,7 +15,9 @@ import { ACTIVITY_COLUMNS, KEY_COLUMNS, activityFromRow, activityValues, keyFrom
 import {
   BUDGET_EPSILON_USD, type GroupRow, type HistRow, type SqlQuery, buildStats, groupsQuery, histQuery, planStats, uniqueKeysQuery,
 } from './stats-shared.ts';
-import { type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type StatsQuery, keyNameTaken } from './types.ts';
+import {
+  type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, type StatsQuery, keyNameTaken,
+} from './types.ts';
 
 type Row = Record<string, unknown>;
 
@@ -117,20 +119,67 @@ class SqliteStore implements GatewayStore {
     this.stmt('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(at, id, at);
   }
 
-  async reserveBudget(keyId: string, amountUsd: number): Promise<boolean> {
-    const info = this.stmt(
-      `UPDATE api_keys SET reserved_usd = reserved_usd + ?
-       WHERE id = ? AND (budget_usd IS NULL OR spend_usd + reserved_usd + ? <= budget_usd + ${BUDGET_EPSILON_USD})`,
-    ).run(amountUsd, keyId, amountUsd);
-    return info.changes === 1;
+  async reserveBudget(keyId: string, amountUsd: number, lease: ReservationLease): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const reserved = this.stmt(
+          `UPDATE api_keys SET reserved_usd = reserved_usd + ?
+           WHERE id = ? AND (budget_usd IS NULL OR spend_usd + reserved_usd + ? <= budget_usd + ${BUDGET_EPSILON_USD})`,
+        ).run(amountUsd, keyId, amountUsd);
+        if (reserved.changes !== 1) return false;
+        this.stmt('INSERT INTO budget_reservations (id, key_id, amount_usd, owner, created_at) VALUES (?, ?, ?, ?, ?)').run(
+          lease.id, keyId, amountUsd, lease.owner, lease.at,
+        );
+        return true;
+      })
+      .immediate();
   }
 
-  async settleBudget(keyId: string, reservedUsd: number, actualUsd: number): Promise<void> {
-    this.stmt('UPDATE api_keys SET reserved_usd = MAX(reserved_usd - ?, 0), spend_usd = spend_usd + ? WHERE id = ?').run(
-      reservedUsd,
-      actualUsd,
-      keyId,
-    );
+  async settleBudget(keyId: string, reservationId: string, actualUsd: number): Promise<void> {
+    this.db
+      .transaction(() => {
+        const held = this.stmt('DELETE FROM budget_reservations WHERE id = ? RETURNING amount_usd').get(reservationId) as
+          | { amount_usd: number }
+          | undefined;
+        this.stmt('UPDATE api_keys SET reserved_usd = MAX(reserved_usd - ?, 0), spend_usd = spend_usd + ? WHERE id = ?').run(
+          held?.amount_usd ?? 0, actualUsd, keyId,
+        );
+      })
+      .immediate();
+  }
+
+  async heartbeat(owner: string, at: number): Promise<void> {
+    this.stmt(
+      `INSERT INTO gateway_replicas (id, heartbeat_at) VALUES (?, ?)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = MAX(heartbeat_at, excluded.heartbeat_at)`,
+    ).run(owner, at);
+  }
+
+  async releaseOrphanedReservations(staleBefore: number): Promise<ReleasedReservations> {
+    const orphaned = `NOT EXISTS (SELECT 1 FROM gateway_replicas p WHERE p.id = budget_reservations.owner AND p.heartbeat_at >= ?)`;
+    return this.db
+      .transaction(() => {
+        const byKey = this.stmt(
+          `SELECT key_id, SUM(amount_usd) AS amount, COUNT(*) AS n FROM budget_reservations WHERE ${orphaned} GROUP BY key_id`,
+        ).all(staleBefore) as Array<{ key_id: string; amount: number; n: number }>;
+        const released: ReleasedReservations = { reservations: 0, amountUsd: 0 };
+        if (byKey.length > 0) {
+          this.stmt(`DELETE FROM budget_reservations WHERE ${orphaned}`).run(staleBefore);
+          const release = this.stmt('UPDATE api_keys SET reserved_usd = MAX(reserved_usd - ?, 0) WHERE id = ?');
+          for (const k of byKey) {
+            release.run(k.amount, k.key_id);
+            released.reservations += k.n;
+            released.amountUsd += k.amount;
+          }
+        }
+        this.stmt('DELETE FROM gateway_replicas WHERE heartbeat_at < ?').run(staleBefore);
+        return released;
+      })
+      .immediate();
+  }
+
+  async retireOwner(owner: string): Promise<void> {
+    this.stmt('DELETE FROM gateway_replicas WHERE id = ?').run(owner);
   }
 
   /**

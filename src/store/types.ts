@@ -79,6 +79,18 @@ export interface GatewayStatsResult {
   bucketSeconds: number;
 }
 
+/** Who holds a budget reservation: its id, the replica that made it (see heartbeat) and when. */
+export interface ReservationLease {
+  id: string;
+  owner: string;
+  at: number;
+}
+
+export interface ReleasedReservations {
+  reservations: number;
+  amountUsd: number;
+}
+
 export interface GatewayStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Versioned migrations (schema_migrations table), idempotent; openStore runs it. */
@@ -97,11 +109,24 @@ export interface GatewayStore {
   touchKey(id: string, at: number): Promise<void>;
   /**
    * Atomic: succeeds iff budget is null or spend + reserved + amount <= budget (+ BUDGET_EPSILON_USD, see
-   * stats-shared.ts); then reserved += amount. Safe across processes (one conditional UPDATE). Unknown key → false.
+   * stats-shared.ts); then reserved += amount and the reservation is stored under `lease` (one conditional UPDATE
+   * and one INSERT in one transaction, safe across processes). Unknown key → false, nothing stored.
    */
-  reserveBudget(keyId: string, amountUsd: number): Promise<boolean>;
-  /** Atomic: reserved -= reservedUsd (never below 0), spend += actualUsd. */
-  settleBudget(keyId: string, reservedUsd: number, actualUsd: number): Promise<void>;
+  reserveBudget(keyId: string, amountUsd: number, lease: ReservationLease): Promise<boolean>;
+  /**
+   * Atomic: removes the reservation and releases what it held (nothing when a reaper released it already: it is
+   * never released twice), and spend += actualUsd.
+   */
+  settleBudget(keyId: string, reservationId: string, actualUsd: number): Promise<void>;
+  /** `owner` (a replica) is alive at `at`: heartbeat_at = max(heartbeat_at, at). */
+  heartbeat(owner: string, at: number): Promise<void>;
+  /**
+   * Atomic: releases every reservation whose owner has no heartbeat at or after `staleBefore` (a replica that died
+   * without settling), and forgets those owners. Safe to run from every replica at once: each row is released once.
+   */
+  releaseOrphanedReservations(staleBefore: number): Promise<ReleasedReservations>;
+  /** A replica stopping cleanly: forgets its heartbeat, so anything it still holds is an orphan at once. */
+  retireOwner(owner: string): Promise<void>;
   /** One transaction; rows whose `id` already exists are ignored (never written twice). Maintains the rollups too. */
   insertActivity(rows: ActivityEntry[]): Promise<void>;
   stats(query: StatsQuery): Promise<GatewayStatsResult>;

@@ -5,63 +5,12 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, parseDatabaseUrl } from '../../src/store/index.ts';
 import { HIST_RELATIVE_PRECISION } from '../../src/store/rollup.ts';
-import type { GatewayStatsResult, GatewayStore, NewKey, StatsQuery, TimeRange } from '../../src/store/types.ts';
+import type { GatewayStatsResult, GatewayStore, StatsQuery, TimeRange } from '../../src/store/types.ts';
 import type { ActivityEntry } from '../../src/usage/activity.ts';
-
-interface Harness {
-  /** A URL for a fresh, empty database of this kind. */
-  newUrl(label: string): string;
-  cleanup(): Promise<void>;
-}
-
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const rand6 = (): string => Math.random().toString(36).slice(2, 8);
-
-function sqliteHarness(): Harness {
-  const dir = mkdtempSync(join(tmpdir(), 'store-test-'));
-  return {
-    newUrl: (label) => `file:${join(dir, label, 'gateway.db')}`,
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-function postgresHarness(): Harness {
-  const schemas: string[] = [];
-  const run = `store_test_${rand6()}`;
-  return {
-    newUrl(label) {
-      const schema = `${run}_${label.replace(/\W/g, '_')}`;
-      schemas.push(schema);
-      return `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
-    },
-    async cleanup() {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      try {
-        for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
-
-async function postgresReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
+import { type Harness, PG_URL, newKey as newKeyAt, postgresHarness, postgresReachable, rand6, sqliteHarness } from './harness.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data and a naive reference implementation of stats().
@@ -262,17 +211,8 @@ function expectStats(actual: GatewayStatsResult, expected: GatewayStatsResult, l
   actual.series.forEach((p, i) => closeRel(p.costUsd, expected.series[i]?.costUsd ?? null, 1e-15, `${label} series ${p.bucketStart} costUsd`));
 }
 
-const newKey = (over: Partial<NewKey> = {}): NewKey => ({
-  id: `id-${rand6()}`,
-  name: `key-${rand6()}`,
-  prefix: 'gw_ab12',
-  hash: `hash-${rand6()}${rand6()}`,
-  isAdmin: false,
-  budgetUsd: null,
-  rpm: null,
-  createdAt: NOW,
-  ...over,
-});
+
+const newKey: typeof newKeyAt = (over = {}) => newKeyAt({ createdAt: NOW, ...over });
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -330,38 +270,6 @@ function describeStore(name: 'sqlite' | 'postgres', makeHarness: () => Harness):
       await store.touchKey(k.id, NOW + 50);
       expect((await store.findKeyByName(k.name))?.lastUsedAt).toBe(NOW + 100);
       await store.touchKey('unknown-id', NOW); // no-op
-    });
-
-    it('reserveBudget is atomic: 50 concurrent reservations on two connections, room for exactly 10', async () => {
-      const url = h.newUrl('budget');
-      const a = await openStore(url);
-      const b = await openStore(url);
-      try {
-        const k = await a.createKey(newKey({ budgetUsd: 2.5 }));
-        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).reserveBudget(k.id, 0.25)));
-        expect(results.filter(Boolean)).toHaveLength(10);
-        expect((await a.findKeyByName(k.name))?.reservedUsd).toBeCloseTo(2.5, 12);
-        expect(await b.reserveBudget(k.id, 0.01)).toBe(false);
-
-        await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).settleBudget(k.id, 0.25, 0.1)));
-        let rec = await a.findKeyByName(k.name);
-        expect(rec?.reservedUsd).toBeCloseTo(0, 12);
-        expect(rec?.spendUsd).toBeCloseTo(1, 12);
-        // Room left: 1.5 → exactly 6 more of 0.25.
-        const more = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reserveBudget(k.id, 0.25)));
-        expect(more.filter(Boolean)).toHaveLength(6);
-        // Settling more than is reserved never drives reserved below zero.
-        await a.settleBudget(k.id, 100, 0);
-        rec = await a.findKeyByName(k.name);
-        expect(rec?.reservedUsd).toBe(0);
-        expect(rec?.spendUsd).toBeCloseTo(1, 12);
-
-        const unlimited = await a.createKey(newKey({ budgetUsd: null }));
-        expect(await a.reserveBudget(unlimited.id, 1e6)).toBe(true);
-        expect(await a.reserveBudget('no-such-key', 0.01)).toBe(false);
-      } finally {
-        await Promise.all([a.close(), b.close()]);
-      }
     });
 
     it('insertActivity is idempotent: the same ids twice (and duplicates within a batch) count once', async () => {
