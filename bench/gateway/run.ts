@@ -6,7 +6,8 @@
  *   --out FILE         JSON results (default bench/results/gateway.json)
  *   --no-portkey       skip the peer gateway
  *   --soak-only        only the memory soak (results merged into the --out file)
- *   --only a,b         only these sections (latency, throughput, streaming, memory, cache, soak); for profiling
+ *   --only a,b         only these sections (latency, throughput, streaming, memory, cache, soak), merged into the
+ *                      --out file (the other sections are kept); for profiling
  *                      one path (BENCH_GATEWAY_NODE_ARGS="--cpu-prof" adds node flags to the gateways)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -69,14 +70,18 @@ async function streamingSection(simUrl: string, gateway: GatewayProc) {
   return result;
 }
 
-async function memorySection(sim: Proc, gw: GatewayProc) {
-  await post(targets({ sim: sim.url, gateway: gw.url, key: gw.key })[2]!); // load the catalog once
+async function memorySection(sim: Proc, gw: GatewayProc, peers: GatewayProc[]) {
+  // Idle RSS is read on several gateways at once: when V8's memory reducer runs, and how much it gives back, differs
+  // from one process to the next by up to ~12 MiB (docs/benchmarks.md), so one reading is one draw.
+  const idleOnes = [gw, ...peers];
+  for (const g of idleOnes) await post(targets({ sim: sim.url, gateway: g.url, key: g.key })[2]!); // load the catalog once
   await new Promise((r) => setTimeout(r, 500));
   const afterCall = rssMiB(gw.pid);
   // Idle = no request for 30 s. V8's memory reducer gives back the young generation that start-up grew
   // (tens of MiB) only after ~10-15 s without work: a reading right after a call is not what idle costs.
   await new Promise((r) => setTimeout(r, smoke ? 1000 : 30_000));
-  const idle = rssMiB(gw.pid);
+  const idleSamples = idleOnes.map((g) => rssMiB(g.pid)).sort((a, b) => a - b);
+  const idle = idleSamples[Math.floor(idleSamples.length / 2)]!;
   const clients = Array.from({ length: Math.ceil(scale.openStreams / 20) }, () => wsClient(gw.url, gw.key));
   // The first chunk comes at once, the second after the simulator's long chunk delay: stopping at the second
   // keeps every stream open (upstream and downstream) while RSS is read.
@@ -85,10 +90,10 @@ async function memorySection(sim: Proc, gw: GatewayProc) {
   while ((await simStats(sim.url)).openStreams < scale.openStreams && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   const open = (await simStats(sim.url)).openStreams;
   const withStreams = rssMiB(gw.pid);
-  log(`memory: ${afterCall.toFixed(1)} MiB right after a call, idle ${idle.toFixed(1)} MiB, ${open} open streams ${withStreams.toFixed(1)} MiB`);
+  log(`memory: ${afterCall.toFixed(1)} MiB right after a call, idle ${idle.toFixed(1)} MiB (median of ${idleSamples.map((x) => x.toFixed(1)).join(', ')}), ${open} open streams ${withStreams.toFixed(1)} MiB`);
   await Promise.all(pending);
   await Promise.all(clients.map((c) => c.dispose()));
-  return { rssRightAfterCallMiB: afterCall, idleRssMiB: idle, openStreams: open, rssWithStreamsMiB: withStreams };
+  return { rssRightAfterCallMiB: afterCall, idleRssMiB: idle, idleRssSamplesMiB: idleSamples, openStreams: open, rssWithStreamsMiB: withStreams };
 }
 
 async function soakSection(sim: Proc, gw: GatewayProc) {
@@ -127,6 +132,7 @@ async function soakSection(sim: Proc, gw: GatewayProc) {
   const fmt = (f: Fit | null) => (f ? `${f.slope.toFixed(3)} ± ${f.stdErr?.toFixed(3) ?? '?'}` : 'n/a');
   log(`soak ${soakMinutes} min: ${completed} completed, ${disconnected} disconnected, RSS growth ${fmt(rss)} MiB/min (outside the V8 heap ${fmt(nonHeap)}, V8 heap total ${fmt(heapTotal)})`);
   return {
+    when: new Date(started).toISOString(),
     minutes: soakMinutes,
     streamsCompleted: completed,
     streamsDisconnected: disconnected,
@@ -179,19 +185,20 @@ async function cacheSection(sim: Proc, gw: Proc) {
   return { coldQueries: scale.cacheQueries, failed: cold.filter((r) => r.status !== 200).length, upstreamCalls, warmP50Ms: warm.p50, warmP99Ms: warm.p99 };
 }
 
+function readPrevious(): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
 async function main() {
   const results: Record<string, unknown> = { when: new Date().toISOString(), smoke, node: process.version, cpus: (await import('node:os')).cpus().length };
   if (values['soak-only']) {
     try {
       const sim = await track(startSimulator({ chunkDelayMs: 20 }));
-      const previous = (() => {
-        try {
-          return JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
-        } catch {
-          return {};
-        }
-      })();
-      Object.assign(results, previous, { soak: await soakSection(sim, await track(startGateway(sim.url))) });
+      Object.assign(results, readPrevious(), { soak: await soakSection(sim, await track(startGateway(sim.url))) });
     } finally {
       await Promise.all(procs.map((p) => p.stop()));
     }
@@ -229,14 +236,19 @@ async function main() {
     const pids = { direct: sim20.pid, rest: gw20.pid, graphql: gw20.pid, ...(portkey ? { portkey: portkey.pid } : {}) };
     if (wanted('throughput')) results.throughput16Clients = { upstream20ms: await measureThroughput(targets({ sim: sim20.url, gateway: gw20.url, key: gw20.key, portkey: portkey?.url }), pids, scale.throughputSec, log) };
     if (wanted('streaming')) results.streaming = await streamingSection(simStream.url, gwStream);
-    if (wanted('memory')) results.memory = await memorySection(simMemory, gwMemory);
+    if (wanted('memory')) {
+      const peers = await Promise.all(Array.from({ length: smoke ? 1 : 4 }, () => track(startGateway(simMemory.url))));
+      results.memory = await memorySection(simMemory, gwMemory, peers);
+    }
     if (wanted('cache')) results.cache = await cacheSection(simCache, gwCache);
     if (wanted('soak')) results.soak = await soakSection(simSoak, gwSoak);
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
   }
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  // A partial run (--only) replaces its own sections and keeps the others from the file.
+  const merged = only ? { ...readPrevious(), ...results, sectionsOfThisRun: [...only] } : results;
+  writeFileSync(out, `${JSON.stringify(merged, null, 2)}\n`);
   log(`results written to ${out}`);
 }
 
