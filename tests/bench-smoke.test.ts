@@ -18,7 +18,7 @@ describe('npm run bench -- --smoke', () => {
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/gateway/run.ts', '--smoke', '--out', out], { cwd: ROOT, timeout: 230_000 });
     const r = JSON.parse(readFileSync(out, 'utf8'));
     for (const mode of ['upstream0ms', 'upstream20ms']) {
-      for (const target of ['direct', 'rest', 'graphql', 'portkey']) {
+      for (const target of ['direct', 'rest', 'graphql', 'portkey', 'restBudgeted']) {
         expect(r.latency1Client[mode][target], `${mode} ${target}`).toMatchObject({ errors: 0 });
         expect(r.latency1Client[mode][target].p50).toBeGreaterThan(0);
       }

@@ -119,6 +119,8 @@ export const BENCH_ADMIN_KEY = 'bench-admin-key-not-a-secret-0123456789';
 export interface GatewayProc extends Proc {
   /** A tenant's key (not the admin key): looked up in the store on every call, as a client's would be. */
   key: string;
+  /** A tenant's key with a budget (far from used up): each call also reserves and settles its worst-case cost. */
+  budgetedKey: string;
 }
 
 /**
@@ -126,8 +128,9 @@ export interface GatewayProc extends Proc {
  * operator would, and returns it. The benchmark calls with it rather than with GATEWAY_ADMIN_KEY, which is
  * checked against the configuration and never looked up: a tenant's call is what users compare.
  */
-function createTenantKey(databaseUrl: string): string {
-  const output = execFileSync(process.execPath, ['dist/src/cli/keys.js', 'create', '--name', 'bench-tenant'], {
+function createTenantKey(databaseUrl: string, name = 'bench-tenant', budgetUsd?: number): string {
+  const budget = budgetUsd === undefined ? [] : ['--budget-usd', String(budgetUsd)];
+  const output = execFileSync(process.execPath, ['dist/src/cli/keys.js', 'create', '--name', name, ...budget], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
     encoding: 'utf8',
@@ -146,6 +149,7 @@ export async function startGateway(upstreamUrl: string, { nodeArgs = [], env = {
   // A file, as in production: an in-memory database would hold every activity row in the RSS we measure.
   const databaseUrl = env.DATABASE_URL ?? `file:${join(mkdtempSync(join(tmpdir(), 'bench-gw-')), 'gateway.db')}`;
   const key = createTenantKey(databaseUrl);
+  const budgetedKey = createTenantKey(databaseUrl, 'bench-budgeted', 1_000_000);
   const proc = await startChild(
     process.execPath,
     [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...nodeArgs, GATEWAY_ENTRY],
@@ -163,7 +167,7 @@ export async function startGateway(upstreamUrl: string, { nodeArgs = [], env = {
     /"url":"(http:\/\/[^"]+)\/graphql"/,
     'gateway',
   );
-  return { ...proc, key };
+  return { ...proc, key, budgetedKey };
 }
 
 async function freePort(): Promise<number> {

@@ -37,7 +37,7 @@ const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
 const simControl = (simUrl: string) => simUrl.replace(/\/v1$/, '');
 const simStats = async (simUrl: string) => (await fetch(`${simControl(simUrl)}/__sim/stats`)).json() as Promise<{ modelsCalls: number; openStreams: number }>;
 
-const latencySection = (urls: { sim: string; gateway: string; key: string; portkey?: string }, count = scale.latencyN) =>
+const latencySection = (urls: { sim: string; gateway: string; key: string; portkey?: string; budgetedKey?: string }, count = scale.latencyN) =>
   measureAddedLatency(targets(urls), count, scale.warmup, log);
 
 async function streamingSection(simUrl: string, gateway: GatewayProc) {
@@ -228,9 +228,9 @@ async function main() {
     ]);
     if (wanted('latency')) {
       results.latency1Client = {
-        upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, key: gw0.key, portkey: portkey?.url }),
+        upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, key: gw0.key, portkey: portkey?.url, budgetedKey: gw0.budgetedKey }),
         // 20 ms per call: a quarter of the samples keeps this section under a minute per target.
-        upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, key: gw20.key, portkey: portkey?.url }, Math.max(20, scale.latencyN / 4)),
+        upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, key: gw20.key, portkey: portkey?.url, budgetedKey: gw20.budgetedKey }, Math.max(20, scale.latencyN / 4)),
       };
     }
     const pids = { direct: sim20.pid, rest: gw20.pid, graphql: gw20.pid, ...(portkey ? { portkey: portkey.pid } : {}) };

@@ -14,7 +14,7 @@ export interface Target {
 }
 
 /** The same chat call, four ways: straight to the simulator, our REST, our GraphQL, and Portkey. */
-export function targets(urls: { sim: string; gateway: string; key: string; portkey?: string }): Target[] {
+export function targets(urls: { sim: string; gateway: string; key: string; portkey?: string; budgetedKey?: string }): Target[] {
   const openaiBody = JSON.stringify({ model: MODEL, messages, max_tokens: 16 });
   const list: Target[] = [
     { name: 'direct', url: `${urls.sim}/chat/completions`, headers: { authorization: 'Bearer bench-upstream-key' }, body: openaiBody },
@@ -34,6 +34,8 @@ export function targets(urls: { sim: string; gateway: string; key: string; portk
       body: openaiBody,
     });
   }
+  // Last, so the indexes above stay put: the same REST call with a budgeted key (a reservation and a settlement).
+  if (urls.budgetedKey) list.push({ ...list[1]!, name: 'restBudgeted', headers: { authorization: `Bearer ${urls.budgetedKey}` } });
   return list;
 }
 
@@ -83,18 +85,44 @@ export async function measureLatency(target: Target, count: number, warmup: numb
     if (r.status !== 200 || r.body.includes('"errors"')) errors++;
     samples.push(r.ms);
   }
+  return latencyStats(samples, errors);
+}
+
+function latencyStats(samples: number[], errors: number): LatencyStats {
   samples.sort((a, b) => a - b);
-  return { n: count, p50: percentile(samples, 50), p90: percentile(samples, 90), p99: percentile(samples, 99), mean: samples.reduce((a, b) => a + b, 0) / count, errors };
+  const n = samples.length;
+  return { n, p50: percentile(samples, 50), p90: percentile(samples, 90), p99: percentile(samples, 99), mean: samples.reduce((a, b) => a + b, 0) / n, errors };
 }
 
 export type AddedLatency = LatencyStats & { addedP50: number; addedP99: number };
 
-/** Each target in turn at one client; the first target is the direct baseline the others are compared with. */
+/**
+ * Each target at one client; the first target is the direct baseline the others are compared with. The targets
+ * take turns in blocks of at most 200 calls, so that a change in the machine's load during the section (it is
+ * shared, and drifts over minutes) falls on every target alike instead of on whichever ran at that moment.
+ * (Until 2026-12-07 each target ran its whole count in turn: recorded results before then were measured so.)
+ */
 export async function measureAddedLatency(list: Target[], count: number, warmup: number, log: (msg: string) => void): Promise<Record<string, AddedLatency>> {
+  for (const target of list) for (let i = 0; i < warmup; i++) await post(target);
+  const blocks = Math.max(1, Math.ceil(count / 200));
+  const samples = new Map<string, number[]>(list.map((t) => [t.name, []]));
+  const errors = new Map<string, number>(list.map((t) => [t.name, 0]));
+  for (let b = 0; b < blocks; b++) {
+    const size = Math.floor(count / blocks) + (b < count % blocks ? 1 : 0);
+    for (const target of list) {
+      // A few unrecorded calls first: the previous block woke other processes, not this one.
+      for (let i = 0; i < Math.min(5, warmup); i++) await post(target);
+      for (let i = 0; i < size; i++) {
+        const r = await post(target);
+        if (r.status !== 200 || r.body.includes('"errors"')) errors.set(target.name, errors.get(target.name)! + 1);
+        samples.get(target.name)!.push(r.ms);
+      }
+    }
+  }
   const result: Record<string, AddedLatency> = {};
   let direct: LatencyStats | undefined;
   for (const target of list) {
-    const stats = await measureLatency(target, count, warmup);
+    const stats = latencyStats(samples.get(target.name)!, errors.get(target.name)!);
     direct ??= stats;
     result[target.name] = { ...stats, addedP50: stats.p50 - direct.p50, addedP99: stats.p99 - direct.p99 };
     log(`latency ${target.name}: p50 ${stats.p50.toFixed(3)} ms (added ${(stats.p50 - direct.p50).toFixed(3)}), p99 ${stats.p99.toFixed(3)} ms, errors ${stats.errors}`);

@@ -132,6 +132,9 @@ export const MIGRATIONS: Migration[] = [
       // Each budget reservation is a row owned by the replica that made it; api_keys.reserved_usd stays their sum.
       // A replica that dies without settling stops heartbeating, and any live replica releases its rows
       // (src/auth/reservations.ts). Ids are plain text, like api_keys.id, so joins compare under one collation.
+      // The table holds only calls in flight, so the reaper scans it whole: no index on owner, and in SQLite no
+      // rowid either, so that a reservation writes one more B-tree page, not three (every page written is a WAL
+      // frame on a budgeted call's path; bench in docs/benchmarks.md).
       return [
         `CREATE TABLE budget_reservations (
           id ${t.text} PRIMARY KEY,
@@ -139,12 +142,11 @@ export const MIGRATIONS: Migration[] = [
           amount_usd ${t.float} NOT NULL,
           owner ${t.text} NOT NULL,
           created_at ${t.ms} NOT NULL
-        )`,
-        `CREATE INDEX budget_reservations_owner ON budget_reservations (owner)`,
+        )${t.clustered}`,
         `CREATE TABLE gateway_replicas (
           id ${t.text} PRIMARY KEY,
           heartbeat_at ${t.ms} NOT NULL
-        )`,
+        )${t.clustered}`,
       ];
     },
   },
