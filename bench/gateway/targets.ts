@@ -79,13 +79,19 @@ export interface LatencyStats {
 export async function measureLatency(target: Target, count: number, warmup: number): Promise<LatencyStats> {
   for (let i = 0; i < warmup; i++) await post(target);
   const samples: number[] = [];
+  const errors = await sample(target, count, samples);
+  return latencyStats(samples, errors);
+}
+
+/** `count` sequential calls, each one's time appended to `samples`; returns how many failed. */
+async function sample(target: Target, count: number, samples: number[]): Promise<number> {
   let errors = 0;
   for (let i = 0; i < count; i++) {
     const r = await post(target);
     if (r.status !== 200 || r.body.includes('"errors"')) errors++;
     samples.push(r.ms);
   }
-  return latencyStats(samples, errors);
+  return errors;
 }
 
 function latencyStats(samples: number[], errors: number): LatencyStats {
@@ -112,11 +118,7 @@ export async function measureAddedLatency(list: Target[], count: number, warmup:
     for (const target of list) {
       // A few unrecorded calls first: the previous block woke other processes, not this one.
       for (let i = 0; i < Math.min(5, warmup); i++) await post(target);
-      for (let i = 0; i < size; i++) {
-        const r = await post(target);
-        if (r.status !== 200 || r.body.includes('"errors"')) errors.set(target.name, errors.get(target.name)! + 1);
-        samples.get(target.name)!.push(r.ms);
-      }
+      errors.set(target.name, errors.get(target.name)! + (await sample(target, size, samples.get(target.name)!)));
     }
   }
   const result: Record<string, AddedLatency> = {};

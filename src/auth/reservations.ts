@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayStore } from '../store/types.ts';
 
-/** How often a replica says it is alive and looks for reservations of replicas that are not. */
-export const DEFAULT_HEARTBEAT_MS = 10_000;
 /**
- * A replica silent for this many heartbeats is dead: its reservations are released. Six beats (a minute by
- * default) tolerate a store that is briefly slow or a GC pause without ever reaping a live replica's calls.
+ * A replica silent for this many heartbeats is dead: its reservations are released. Six beats (a minute at the
+ * default REPLICA_HEARTBEAT_MS) tolerate a store that is briefly slow or a GC pause without ever reaping a live replica's calls.
  */
 export const STALE_AFTER_HEARTBEATS = 6;
 
@@ -28,13 +26,13 @@ export class ReservationKeeper {
   constructor(
     private readonly store: GatewayStore,
     private readonly logger: Logger,
-    private readonly heartbeatMs: number = DEFAULT_HEARTBEAT_MS,
-    private readonly now: () => number = Date.now,
+    /** How often this replica says it is alive and looks for reservations of replicas that are not. */
+    private readonly heartbeatMs: number,
   ) {}
 
   /** The first heartbeat is written before start() returns, so no reservation of ours exists without one. */
   async start(): Promise<void> {
-    await this.store.heartbeat(this.owner, this.now());
+    await this.store.heartbeat(this.owner, Date.now());
     await this.reap();
     this.timer = setInterval(() => {
       if (this.beating) return; // the store is slower than the beat: never pile beats up
@@ -53,7 +51,7 @@ export class ReservationKeeper {
 
   private async beat(): Promise<void> {
     try {
-      await this.store.heartbeat(this.owner, this.now());
+      await this.store.heartbeat(this.owner, Date.now());
       await this.reap();
     } catch (err) {
       // The store is down: calls fail on their own; the next beat tries again.
@@ -62,7 +60,7 @@ export class ReservationKeeper {
   }
 
   private async reap(): Promise<void> {
-    const released = await this.store.releaseOrphanedReservations(this.now() - STALE_AFTER_HEARTBEATS * this.heartbeatMs);
+    const released = await this.store.releaseOrphanedReservations(Date.now() - STALE_AFTER_HEARTBEATS * this.heartbeatMs);
     if (released.reservations > 0) {
       this.logger.warn(
         { reservations: released.reservations, amountUsd: released.amountUsd },
