@@ -20,7 +20,7 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         useTypeImports: true,
         mapperTypeSuffix: 'Mapper',
-        contextType: '../context.ts#GatewayContext',
+        contextType: '../graphql/context.ts#GatewayContext',
         mappers: {
           Model: '../domain.ts#CatalogModel',
           ModelPricing: '../domain.ts#ModelPricing',

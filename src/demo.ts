@@ -1,5 +1,5 @@
-import { configFromEnv } from './config.ts';
-import { createLogger } from './logger.ts';
+import { configFromEnv } from './core/config.ts';
+import { createLogger } from './core/logger.ts';
 import { createGateway } from './server.ts';
 import { createTogetherSimulator } from './simulator/index.ts';
 

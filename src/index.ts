@@ -1,5 +1,5 @@
-import { loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { loadConfig } from './core/config.ts';
+import { createLogger } from './core/logger.ts';
 import { createGateway } from './server.ts';
 
 /** Entry point: read config, start, and drain cleanly on SIGTERM/SIGINT. */

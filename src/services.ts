@@ -8,7 +8,7 @@ import { Catalog } from './catalog/catalog.ts';
 import { GatewayRegistry } from './catalog/registry.ts';
 import { InflightStreams } from './chat/inflight.ts';
 import { ChatService } from './chat/service.ts';
-import type { GatewayConfig } from './config.ts';
+import type { GatewayConfig } from './core/config.ts';
 import type { ChatProvider } from './domain.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { chatSummaryLogger } from './observability/operation-log.ts';

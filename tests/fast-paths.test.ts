@@ -6,7 +6,7 @@ import { jsonOf, newKey, postChat, rowsOf } from './rest/helpers.ts';
 
 /**
  * POST /v1/chat/completions and POST /graphql are served by fast paths on node:http (src/rest/chat.ts
- * chatFastPath, src/graphql-http.ts) when the body is plain UTF-8 JSON, and by the Express routes otherwise.
+ * chatFastPath, src/graphql/http-fast-path.ts) when the body is plain UTF-8 JSON, and by the Express routes otherwise.
  * Each pair must behave as one route.
  */
 let stack: Stack;

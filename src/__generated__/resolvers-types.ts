@@ -5,7 +5,7 @@ import type { CatalogModel as CatalogModelMapper, ModelPricing as ModelPricingMa
 import type { ChatResult as ChatResultMapper, ChatStreamEvent as ChatStreamEventMapper } from '../chat/service.ts';
 import type { GatewayStatsView as GatewayStatsViewMapper, GatewayKeyView as GatewayKeyViewMapper } from '../usage/stats.ts';
 import type { SeriesPoint as SeriesPointMapper } from '../store/types.ts';
-import type { GatewayContext } from '../context.ts';
+import type { GatewayContext } from '../graphql/context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };

@@ -1,5 +1,5 @@
 import type { CatalogModel, ChatRequest } from '../domain.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError } from '../core/errors.ts';
 import { promptChars } from '../chat/call-log.ts';
 import { computeCostUsd } from '../chat/cost.ts';
 import type { AuthenticatedKey } from './keys.ts';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { GatewayError } from '../errors.ts';
+import { GatewayError } from '../core/errors.ts';
 import type { GatewayStore, KeyRecord } from '../store/types.ts';
 
 /** Who is calling: a stored key, or the bootstrap admin key from GATEWAY_ADMIN_KEY. */

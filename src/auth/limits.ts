@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RLWrapperTimeouts, RateLimiterMemory, type RateLimiterAbstract, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { REDIS_COMMAND_TIMEOUT_MS, type RedisConnection } from '../cache/redis.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError } from '../core/errors.ts';
 import type { GatewayStore } from '../store/types.ts';
 import type { AuthenticatedKey } from './keys.ts';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CatalogModel, ChatProvider, ModelType } from '../domain.ts';
-import { GatewayError, findGatewayError, providerNotConfigured } from '../errors.ts';
+import { GatewayError, findGatewayError, providerNotConfigured } from '../core/errors.ts';
 import type { TtlCache } from '../cache/index.ts';
 
 export interface CatalogSnapshot {

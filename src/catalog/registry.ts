@@ -1,5 +1,5 @@
 import type { ChatProvider } from '../domain.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../core/errors.ts';
 import type { Catalog } from './catalog.ts';
 
 export interface Gateway {

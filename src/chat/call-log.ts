@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BudgetTicket } from '../auth/limits.ts';
 import type { ChatRequest, FinishReason, ModelPricing, ToolCall, Usage } from '../domain.ts';
-import { CancelledError, type ErrorCode, findGatewayError } from '../errors.ts';
+import { CancelledError, type ErrorCode, findGatewayError } from '../core/errors.ts';
 import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
 import { computeCostUsd } from './cost.ts';
 

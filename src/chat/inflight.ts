@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.ts';
+import { GatewayError } from '../core/errors.ts';
 
 /**
  * Streams in progress, so that shutdown can let them finish and, past the drain deadline, end them with a

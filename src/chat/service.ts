@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { CatalogModel, ChatRequest, FinishReason, ProviderStreamChunk, ToolCall, ToolCallDelta, Usage } from '../domain.ts';
-import { CancelledError, GatewayError } from '../errors.ts';
+import { CancelledError, GatewayError } from '../core/errors.ts';
 import type { Gateway, GatewayRegistry } from '../catalog/registry.ts';
 import type { ActivityRecorder } from '../usage/activity.ts';
 import type { Admission } from '../auth/admission.ts';
 import type { AuthenticatedKey } from '../auth/keys.ts';
 import type { BudgetTicket } from '../auth/limits.ts';
-import { closeUnstarted } from '../iterators.ts';
+import { closeUnstarted } from '../core/iterators.ts';
 import { type CallOutcome, CallLog, type LoggedCall, estimateTokens, estimateUsage, toolCallChars } from './call-log.ts';
 import { computeCostUsd } from './cost.ts';
 import { type ChatInput, type ChatLimits, validateChatInput } from './validate.ts';

@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatRequest, ChatRole, ResponseFormat, ToolCall, ToolChoice, ToolDefinition } from '../domain.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../core/errors.ts';
 
 type Opt<T> = T | null | undefined;
 

@@ -6,8 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { KeyService } from '../auth/keys.ts';
-import { loadConfig } from '../config.ts';
-import { GatewayError } from '../errors.ts';
+import { loadConfig } from '../core/config.ts';
+import { GatewayError } from '../core/errors.ts';
 import { openStore } from '../store/index.ts';
 import { StoreError } from '../store/types.ts';
 

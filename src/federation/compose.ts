@@ -6,7 +6,7 @@
  */
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { loadTypeDefs } from '../schema.ts';
+import { loadTypeDefs } from '../graphql/schema.ts';
 
 export interface SubgraphDefinition {
   /** Subgraph name in the supergraph (becomes a `join__Graph` value; letters, digits, `_`, `-`). */

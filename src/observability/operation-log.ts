@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
-import type { GatewayContext } from '../context.ts';
-import { findGatewayError } from '../errors.ts';
+import type { GatewayContext } from '../graphql/context.ts';
+import { findGatewayError } from '../core/errors.ts';
 import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
 import type { GatewayMetrics } from './metrics.ts';
 

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { fromRoot } from '../paths.ts';
+import { fromRoot } from '../core/paths.ts';
 
 /**
  * Where the gateway looks for the bundle (see ./index.ts): src/playground/dist from the package root, also when

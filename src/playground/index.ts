@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Router } from 'express';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../core/logger.ts';
 import { PLAYGROUND_DIST } from './build.ts';
 import { playgroundHtml as fallbackHtml } from './page.ts';
 

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.ts';
+import { GatewayError } from '../core/errors.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 

@@ -1,6 +1,6 @@
 import { type Request, type Response, Router } from 'express';
 import type { CatalogModel, ModelType } from '../domain.ts';
-import { GatewayError, badInput } from '../errors.ts';
+import { GatewayError, badInput } from '../core/errors.ts';
 import type { Services } from '../services.ts';
 import type { TimeRange } from '../store/types.ts';
 import { gatewayStats } from '../usage/stats.ts';

@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler, Router } from 'express';
 import type { ChatCaller, UpstreamTiming } from '../chat/service.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../core/errors.ts';
 import type { Services } from '../services.ts';
-import { HttpError, sendRestError, toRestError } from './errors.ts';
-import { isPlainJson, readJsonBody } from './http.ts';
+import { HttpError } from '../http/http-error.ts';
+import { sendRestError, toRestError } from './errors.ts';
+import { isPlainJson, readJsonBody } from '../http/body.ts';
 import { ChunkFramer, type OpenAIChatRequest, fromOpenAIRequest, toOpenAICompletion } from './openai-wire.ts';
-import { requestIdOf } from './request-id.ts';
-import { sendJson } from './send.ts';
+import { requestIdOf } from '../http/request-id.ts';
+import { sendJson } from '../http/send.ts';
 
 /**
  * `POST /v1/chat/completions` in OpenAI's wire format, on the same ChatService as GraphQL's chatCompletion

@@ -1,16 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { type ErrorCode, type GatewayError, findGatewayError } from '../errors.ts';
-import { requestIdOf } from './request-id.ts';
-import { sendJson } from './send.ts';
+import { type ErrorCode, type GatewayError, findGatewayError } from '../core/errors.ts';
+import { requestIdOf } from '../http/request-id.ts';
+import { HttpError, type HttpCode } from '../http/http-error.ts';
+import { sendJson } from '../http/send.ts';
 
-/**
- * HTTP-level failures that only REST has (GraphQL answers them itself): no route, a body too large or not
- * JSON. Everything else uses the contract's table (src/errors.ts) unchanged.
- */
-const HTTP_CODES = { NOT_FOUND: 404, PAYLOAD_TOO_LARGE: 413, UNSUPPORTED_MEDIA_TYPE: 415 } as const;
-export type HttpCode = keyof typeof HTTP_CODES;
 
 /** OpenAI's `error.type` words, so that clients written for OpenAI classify our errors the way they expect. */
 const TYPES: Record<ErrorCode | HttpCode, string> = {
@@ -38,20 +33,6 @@ export interface RestErrorBody {
   error: { message: string; type: string; code: string; param: string | null };
 }
 
-/** An error REST answers with its own status (404 route, 413, 415): not a GatewayError, never logged as a bug. */
-export class HttpError extends Error {
-  constructor(
-    readonly code: HttpCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-
-  get httpStatus(): number {
-    return HTTP_CODES[this.code];
-  }
-}
 
 export interface RestError {
   status: number;

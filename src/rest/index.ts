@@ -2,7 +2,8 @@ import type { Express, Request, Response } from 'express';
 import type { Services } from '../services.ts';
 import { catalogRouter } from './catalog.ts';
 import { chatRouter } from './chat.ts';
-import { HttpError, restErrorHandler } from './errors.ts';
+import { HttpError } from '../http/http-error.ts';
+import { restErrorHandler } from './errors.ts';
 import { modelsRouter } from './models.ts';
 
 /**

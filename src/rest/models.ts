@@ -1,6 +1,6 @@
 import { type Request, type Response, Router } from 'express';
 import type { CatalogModel } from '../domain.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError } from '../core/errors.ts';
 import type { Services } from '../services.ts';
 
 /**

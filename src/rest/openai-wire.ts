@@ -1,7 +1,7 @@
 import type { ChatStreamEvent, ChatResult } from '../chat/service.ts';
 import type { ChatInput } from '../chat/validate.ts';
 import type { FinishReason, Usage } from '../domain.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../core/errors.ts';
 
 /**
  * OpenAI's chat wire format ↔ the gateway's own shapes. Only translation lives here: every rule about what

@@ -3,7 +3,7 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { type ASTVisitor, GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
-import type { SecurityConfig } from '../config.ts';
+import type { SecurityConfig } from '../core/config.ts';
 
 /**
  * Limits on the GraphQL document itself, applied identically to HTTP (Apollo `validationRules` and

@@ -2,9 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { type DocumentNode, type ExecutionArgs, type GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { Logger } from '../logger.ts';
-import type { SecurityConfig } from '../config.ts';
-import { GatewayError } from '../errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { SecurityConfig } from '../core/config.ts';
+import { GatewayError } from '../core/errors.ts';
 import type { OriginPolicy } from './cors.ts';
 import { documentLimitRules, documentParseOptions, hideSuggestions, noIntrospectionRule, parseFailure } from './armor.ts';
 

@@ -1,7 +1,7 @@
 /** Loading of the recorded Together fixtures (models, errors, chat/stream scenarios). */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { fromRoot } from '../paths.ts';
+import { fromRoot } from '../core/paths.ts';
 
 /** fixtures/together/ at the package root (not copied into dist/). */
 export const DEFAULT_FIXTURES_DIR = fromRoot('fixtures', 'together');

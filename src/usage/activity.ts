@@ -1,5 +1,5 @@
 import type { FinishReason } from '../domain.ts';
-import type { ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../core/errors.ts';
 
 /** One row of the activity log: exactly one per chat call, whatever its outcome. */
 export interface ActivityEntry {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyvTtlCache } from '../../src/cache/index.ts';
 import { Catalog } from '../../src/catalog/catalog.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/core/logger.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 
 let stack: Stack | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactLogObject } from '../../src/logger.ts';
+import { createLogger, redactLogObject } from '../../src/core/logger.ts';
 
 /** A real pino logger writing JSON lines into an array. */
 function capture() {

@@ -1,7 +1,7 @@
 import type { ExecutionArgs } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { configFromEnv } from '../../src/config.ts';
-import { buildSchema } from '../../src/schema.ts';
+import { configFromEnv } from '../../src/core/config.ts';
+import { buildSchema } from '../../src/graphql/schema.ts';
 import { OriginPolicy } from '../../src/security/cors.ts';
 import { WsGuard } from '../../src/security/ws-limits.ts';
 

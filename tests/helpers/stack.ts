@@ -1,7 +1,7 @@
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { configFromEnv } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { configFromEnv } from '../../src/core/config.ts';
+import { createLogger } from '../../src/core/logger.ts';
 import { type Gateway, createGateway } from '../../src/server.ts';
 import type { ServiceOverrides } from '../../src/services.ts';
 import { createTogetherSimulator } from '../../src/simulator/index.ts';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/core/logger.ts';
 import { PLAYGROUND_DIST } from '../../src/playground/build.ts';
 import { playgroundRouter } from '../../src/playground/index.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';

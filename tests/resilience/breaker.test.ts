@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/errors.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 import { CircuitBreaker, type BreakerState } from '../../src/resilience/breaker.ts';
 
 function setup(threshold = 3, resetMs = 1000, windowMs = 60_000) {

@@ -1,6 +1,6 @@
 import { APIConnectionError, APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { CancelledError, GatewayError } from '../../src/errors.ts';
+import { CancelledError, GatewayError } from '../../src/core/errors.ts';
 import { type RetryPolicy, withRetries } from '../../src/providers/together/call.ts';
 
 /** Each rule of providers/together/call.ts, against a scripted upstream (no sockets, exact counts). */

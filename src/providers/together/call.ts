@@ -1,4 +1,4 @@
-import { CancelledError, GatewayError } from '../../errors.ts';
+import { CancelledError, GatewayError } from '../../core/errors.ts';
 import { isRetryable, mapTogetherError, retryAfterMs } from './errors.ts';
 
 /**

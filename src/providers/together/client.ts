@@ -1,7 +1,7 @@
 import OpenAI, { APIError } from 'openai';
 import type { CatalogModel, ChatProvider, ChatRequest, ProviderCompletion, ProviderStreamChunk } from '../../domain.ts';
-import { CancelledError, GatewayError, findGatewayError, providerNotConfigured } from '../../errors.ts';
-import { closeUnstarted } from '../../iterators.ts';
+import { CancelledError, GatewayError, findGatewayError, providerNotConfigured } from '../../core/errors.ts';
+import { closeUnstarted } from '../../core/iterators.ts';
 import { type BreakerPermit, type BreakerSnapshot, type BreakerState, CircuitBreaker } from '../../resilience/breaker.ts';
 import { type RetryPolicy, type UpstreamCall, withRetries } from './call.ts';
 import { mapTogetherError } from './errors.ts';

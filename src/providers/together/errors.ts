@@ -1,5 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import { GatewayError } from '../../errors.ts';
+import { GatewayError } from '../../core/errors.ts';
 
 /** Together's error body is `{id, error: {message, type, param, code}}`; `message` is sometimes itself an object. */
 function upstreamMessage(err: APIError): string {

@@ -1,4 +1,4 @@
-import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
+import type { MutationResolvers } from '../../__generated__/resolvers-types.ts';
 
 export const Mutation: MutationResolvers = {
   chatCompletion: async (_parent, { input }, ctx) => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { badInput } from '../errors.ts';
-import { HttpError } from './errors.ts';
+import { badInput } from '../core/errors.ts';
+import { HttpError } from './http-error.ts';
 
 /**
  * True for the requests the REST fast path reads itself: a UTF-8 JSON body, no content encoding. Anything else

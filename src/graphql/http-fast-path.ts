@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
-import { findGatewayError } from './errors.ts';
-import { HttpError } from './rest/errors.ts';
-import { isPlainJson, readJsonBody } from './rest/http.ts';
-import { sendJson } from './rest/send.ts';
+import { findGatewayError } from '../core/errors.ts';
+import { HttpError } from '../http/http-error.ts';
+import { isPlainJson, readJsonBody } from '../http/body.ts';
+import { sendJson } from '../http/send.ts';
 
 /**
  * `POST /graphql` with a plain UTF-8 JSON body, handed to Apollo Server straight from node:http: what

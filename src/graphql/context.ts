@@ -1,7 +1,7 @@
 import type DataLoader from 'dataloader';
-import type { RequestAuth } from './auth/request-auth.ts';
-import type { CatalogModel } from './domain.ts';
-import type { Services } from './services.ts';
+import type { RequestAuth } from '../auth/request-auth.ts';
+import type { CatalogModel } from '../domain.ts';
+import type { Services } from '../services.ts';
 
 /** Per-operation state: built fresh for every HTTP request and every graphql-ws subscription. */
 export interface GatewayContext {

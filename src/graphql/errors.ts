@@ -1,9 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { scrubSecrets } from './logger.ts';
-import { findGatewayError } from './errors.ts';
-import { isTokenLimitMessage, limitError } from './security/armor.ts';
+import { scrubSecrets } from '../core/logger.ts';
+import { findGatewayError } from '../core/errors.ts';
+import { isTokenLimitMessage, limitError } from '../security/armor.ts';
 
 /** Codes that graphql-js / Apollo attach to malformed operations: the caller's mistake, safe to show. */
 const CLIENT_CODES = new Set([

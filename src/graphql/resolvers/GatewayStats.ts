@@ -1,5 +1,5 @@
-import type { QueryResolvers, StatsBucketResolvers } from '../__generated__/resolvers-types.ts';
-import { describeKey, gatewayStats } from '../usage/stats.ts';
+import type { QueryResolvers, StatsBucketResolvers } from '../../__generated__/resolvers-types.ts';
+import { describeKey, gatewayStats } from '../../usage/stats.ts';
 
 export const StatsQueries: Pick<QueryResolvers, 'gatewayStats' | 'me'> = {
   gatewayStats: async (_parent, { gateway, timeRange }, { auth, services }) =>

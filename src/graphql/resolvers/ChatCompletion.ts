@@ -1,4 +1,4 @@
-import type { ChatCompletionResolvers, ChatStreamEventResolvers } from '../__generated__/resolvers-types.ts';
+import type { ChatCompletionResolvers, ChatStreamEventResolvers } from '../../__generated__/resolvers-types.ts';
 
 export const ChatCompletion: ChatCompletionResolvers = {
   usage: (result) => ({ ...result.usage, estimated: result.usageEstimated }),

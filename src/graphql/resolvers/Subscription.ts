@@ -1,5 +1,5 @@
-import type { SubscriptionResolvers } from '../__generated__/resolvers-types.ts';
-import type { ChatStreamEvent } from '../chat/service.ts';
+import type { SubscriptionResolvers } from '../../__generated__/resolvers-types.ts';
+import type { ChatStreamEvent } from '../../chat/service.ts';
 
 /**
  * Wraps a stream so that `return()` (unsubscribe, socket closed) aborts the upstream call at once. A plain

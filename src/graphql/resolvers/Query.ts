@@ -1,5 +1,5 @@
-import type { QueryResolvers } from '../__generated__/resolvers-types.ts';
-import { modelKey } from '../catalog/loaders.ts';
+import type { QueryResolvers } from '../../__generated__/resolvers-types.ts';
+import { modelKey } from '../../catalog/loaders.ts';
 
 export const Query: QueryResolvers = {
   models: (_parent, { gateway, type, search }, { services }) =>

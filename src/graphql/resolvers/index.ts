@@ -1,4 +1,4 @@
-import type { Resolvers } from '../__generated__/resolvers-types.ts';
+import type { Resolvers } from '../../__generated__/resolvers-types.ts';
 import { ChatCompletion, ChatStreamEvent } from './ChatCompletion.ts';
 import { StatsBucket, StatsQueries } from './GatewayStats.ts';
 import { Model } from './Model.ts';

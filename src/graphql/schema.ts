@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { type GraphQLSchema, parse } from 'graphql';
-import { fromRoot } from './paths.ts';
+import { fromRoot } from '../core/paths.ts';
 import { resolvers } from './resolvers/index.ts';
 
 /** schema/ at the package root (not copied into dist/). */

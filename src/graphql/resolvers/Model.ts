@@ -1,5 +1,5 @@
-import type { ModelResolvers } from '../__generated__/resolvers-types.ts';
-import { ANY_GATEWAY, modelKey } from '../catalog/loaders.ts';
+import type { ModelResolvers } from '../../__generated__/resolvers-types.ts';
+import { ANY_GATEWAY, modelKey } from '../../catalog/loaders.ts';
 
 export const Model: ModelResolvers = {
   // Federation: other subgraphs reference models by id only; all references in one request share a batch.
