@@ -15,7 +15,8 @@ import type { GatewayContext } from './graphql/context.ts';
 import { formatGraphQLError, rememberRequestIds, requestIdOf as errorRequestId } from './graphql/errors.ts';
 import { graphqlFastPath } from './graphql/http-fast-path.ts';
 import { HttpRequestTracker } from './core/http-drain.ts';
-import { type Logger, createLogger, registerLogSecrets } from './core/logger.ts';
+import { type Logger, createLogger } from './core/logger.ts';
+import { registerSecrets, registerUrlPassword } from './core/secrets.ts';
 import { operationLogPlugin } from './observability/operation-log.ts';
 import { playgroundRouter } from './playground/index.ts';
 import { chatFastPath } from './rest/chat.ts';
@@ -54,7 +55,9 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  registerLogSecrets(config.togetherApiKey, config.gatewayAdminKey);
+  registerSecrets(config.togetherApiKey, config.gatewayAdminKey);
+  registerUrlPassword(config.databaseUrl);
+  registerUrlPassword(config.cacheUrl);
   const services = await createServices(config, logger, options.overrides);
   const schema = buildSchema();
   const app = express();

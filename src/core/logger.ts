@@ -1,4 +1,5 @@
 import { destination as pinoDestination, pino, type Logger } from 'pino';
+import { scrubSecrets } from './secrets.ts';
 
 export type { Logger };
 
@@ -42,36 +43,6 @@ function censorFields(value: Record<string, unknown>, nested: boolean): Record<s
  */
 export function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {
   return censorFields(object, true);
-}
-
-/**
- * The last line of defence, run on every serialised line: anything shaped like a credential is masked, and
- * so is every configured secret (registerLogSecrets), wherever it hides (an SDK error message, a URL, a
- * stack trace). Gateway keys are `gw_` + 43 base64url characters; Together's are `tgp_v1_…`.
- */
-const PATTERNS: Array<[RegExp, string]> = [
-  [/(Bearer|Basic)\s+[^\s"\\,]+/gi, '$1 [redacted]'],
-  [/gw_[A-Za-z0-9_-]{16,}/g, 'gw_[redacted]'],
-  [/tgp_v1_[A-Za-z0-9_-]+/g, 'tgp_v1_[redacted]'],
-];
-const secrets = new Set<string>();
-
-/** Values never to be written to a log, whatever their shape (the Together key, the bootstrap admin key). */
-export function registerLogSecrets(...values: Array<string | undefined | null>): void {
-  for (const value of values) {
-    // Very short values would mask ordinary words; keys are long.
-    if (!value || value.length < 8) continue;
-    secrets.add(value);
-    const escaped = JSON.stringify(value).slice(1, -1);
-    if (escaped !== value) secrets.add(escaped);
-  }
-}
-
-export function scrubSecrets(line: string): string {
-  let out = line;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
-  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
-  return out;
 }
 
 interface ErrorLike {
@@ -126,6 +97,7 @@ function createPino(level: string, destination: NodeJS.WritableStream | undefine
     formatters: { log: redactLogObject },
     base: undefined,
     serializers: { err: serializeError, error: serializeError },
+    // The last line of defence: every serialised line goes through the one scrubber (core/secrets.ts).
     hooks: { streamWrite: scrubSecrets },
   };
   if (pretty && !destination) {

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { scrubSecrets } from '../core/logger.ts';
+import { scrubSecrets } from '../core/secrets.ts';
 import { findGatewayError } from '../core/errors.ts';
 import { isTokenLimitMessage, limitError } from '../security/armor.ts';
 
@@ -22,7 +22,7 @@ const CLIENT_CODES = new Set([
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, logger: Logger, requestId?: string): GraphQLFormattedError {
   const out = formatForClient(formatted, error, logger, requestId);
-  // Messages may quote Together or the caller: never let a credential through (same masking as the logs).
+  // Messages may quote Together or the caller: never let a credential through (the one scrubber, core/secrets.ts).
   return { ...out, message: scrubSecrets(out.message) };
 }
 

@@ -5,6 +5,7 @@ import { type ErrorCode, type GatewayError, findGatewayError } from '../core/err
 import { requestIdOf } from '../http/request-id.ts';
 import { HttpError, type HttpCode } from '../http/http-error.ts';
 import { sendJson } from '../http/send.ts';
+import { scrubSecrets } from '../core/secrets.ts';
 
 
 /** OpenAI's `error.type` words, so that clients written for OpenAI classify our errors the way they expect. */
@@ -69,6 +70,13 @@ function fromBodyParser(err: { type?: unknown; status?: unknown }): RestError | 
  * the contract's status; anything unknown is a bug: logged with the request id, answered as a bare 500.
  */
 export function toRestError(err: unknown, requestId: string, logger: Logger): RestError {
+  const restError = classify(err, requestId, logger);
+  // Messages may quote Together or the caller: the one scrubber (core/secrets.ts), as for GraphQL and logs.
+  restError.body.error.message = scrubSecrets(restError.body.error.message);
+  return restError;
+}
+
+function classify(err: unknown, requestId: string, logger: Logger): RestError {
   const gatewayError = findGatewayError(err);
   if (gatewayError) return fromGatewayError(gatewayError);
   if (err instanceof HttpError) {
