@@ -113,6 +113,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // Apollo's CSRF guard refuses GETs and simple POSTs without a preflight header. It exists for servers that
+    // authenticate by cookie: a forged cross-site request would carry the victim's cookie. Ours authenticate by
+    // a bearer header only (CORS never allows credentials either), so a forged request carries no key and the
+    // guard would only refuse urql's GETs and shared links. A cookie-bearing route would keep it (docs/api.md).
+    csrfPrevention: false,
     validationRules: documentLimitRules(config.security),
     parseOptions: documentParseOptions(config.security),
     hideSchemaDetailsFromClientErrors: !config.introspection,

@@ -45,8 +45,11 @@ export function playgroundRouter(logger: Logger, distDir = PLAYGROUND_DIST): Rou
     logger.warn({ distDir }, 'GraphiQL playground bundle not found (run `npm run build:playground`); serving the minimal fallback playground');
   }
   const html = bundled ? graphiqlHtml() : fallbackHtml();
+  // A browser opening a shared link (`/graphql?query=…&variables=…`) gets the page too: it reads the link
+  // and opens the operation in the editor (./app/shared-link.ts). Clients asking for JSON (urql, curl, fetch)
+  // prefer application/json here and get GraphQL over HTTP.
   router.get('/graphql', (req, res, next) => {
-    if (req.accepts(['application/json', 'text/html']) === 'text/html' && !req.query.query) {
+    if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
       res.type('html').send(html);
       return;
     }

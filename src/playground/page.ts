@@ -63,6 +63,9 @@ for (const [name, ex] of Object.entries(EXAMPLES)) {
   $('examples').append(b);
 }
 $('query').value = EXAMPLES['Browse catalog'].query; $('variables').value = EXAMPLES['Browse catalog'].variables;
+// A shared link (/graphql?query=…&variables=…) opens its operation in the editor; nothing runs until Run.
+const link = new URLSearchParams(location.search);
+if (link.get('query')) { $('query').value = link.get('query'); $('variables').value = link.get('variables') || ''; }
 let socket = null;
 const show = (v) => { $('result').textContent = JSON.stringify(v, null, 2); };
 $('stop').onclick = () => { if (socket) socket.close(1000); };

@@ -136,6 +136,19 @@ describe.skipIf(!hasChromium)('GraphiQL playground (headless Chromium)', { timeo
     await page.screenshot({ path: SCREENSHOT, animations: 'disabled' });
   });
 
+  it('opens a shared link (/graphql?query=…&variables=…) with its operation in the editor, then cleans the URL', async () => {
+    const query = 'query Shared($search: String) { models(type: CHAT, search: $search) { id } }';
+    await page.goto(`${stack.url}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent('{"search":"qwen"}')}`);
+    await page.locator('.graphiql-container').waitFor();
+    // The browser has saved tabs by now: the link opens as a new, active tab beside them.
+    await expect.poll(() => page.locator('.graphiql-tab-active').innerText(), { timeout: 20_000 }).toBe('Shared');
+    await expect.poll(async () => plain(await page.locator('.graphiql-query-editor').innerText()), { timeout: 20_000 }).toContain('query Shared');
+    await page.locator('.graphiql-editor-tools button[data-name="variables"]').click();
+    const variablesEditor = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor').first();
+    await expect.poll(async () => plain(await variablesEditor.innerText())).toContain('"search": "qwen"');
+    expect(page.url()).toBe(`${stack.url}/graphql`);
+  });
+
   it('fetched nothing from another origin and threw no page errors', () => {
     expect(foreignRequests).toEqual([]);
     expect(pageErrors).toEqual([]);

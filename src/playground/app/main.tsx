@@ -12,12 +12,19 @@ import { useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { EXAMPLE_TABS, HEADERS_HINT } from './examples.ts';
 import { createPlaygroundFetcher } from './fetcher.ts';
+import { sharedOperation } from './shared-link.ts';
 import { type Transcript, createTranscript } from './transcript.ts';
 
 // The page's own URL is the endpoint (GET /graphql serves this page), so it also works behind a path prefix.
 const url = `${location.origin}${location.pathname.replace(/\/+$/, '')}`;
 const transcript = createTranscript();
 const fetcher = createPlaygroundFetcher({ url, subscriptionUrl: url.replace(/^http/, 'ws'), observer: transcript });
+
+// A shared link (`?query=…&variables=…`) opens its operation: as the first tab in a fresh browser, as a new
+// (or the matching) tab where GraphiQL has saved tabs. The URL is then cleaned so a reload keeps the user's edits.
+const shared = sharedOperation(location.search);
+const tabs = shared ? [{ query: shared.query, variables: shared.variables, headers: HEADERS_HINT }, ...EXAMPLE_TABS] : EXAMPLE_TABS;
+if (shared) history.replaceState(null, '', location.pathname);
 
 const STATUS: Record<string, string> = { streaming: 'streaming…', done: 'done', stopped: 'stopped', error: 'failed' };
 
@@ -50,7 +57,9 @@ if (!root) throw new Error('#graphiql is missing from the page');
 createRoot(root).render(
   <GraphiQL
     fetcher={fetcher}
-    defaultTabs={EXAMPLE_TABS}
+    defaultTabs={tabs}
+    initialQuery={shared?.query}
+    initialVariables={shared?.variables}
     defaultHeaders={HEADERS_HINT}
     // Keys stay out of localStorage unless the user opts in (Settings → Persist headers).
     shouldPersistHeaders={false}
