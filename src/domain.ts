@@ -148,6 +148,78 @@ export interface ProviderStreamChunk {
   seed: string | null;
 }
 
+/** A validated embeddings request: every input is embedded, in order, in one upstream call. */
+export interface EmbeddingRequest {
+  model: string;
+  input: string[];
+  /** Passed through to Together; models that do not support it answer with their own size (or a 400). */
+  dimensions?: number | undefined;
+}
+
+export interface ProviderEmbeddings {
+  model: string;
+  /** One vector per input, in input order (whatever order Together listed them in). */
+  vectors: number[][];
+  /** Null when Together sent none (its embeddings API lists none): the caller estimates. */
+  usage: Usage | null;
+}
+
+/** A document to rank: text, or an object (REST; Together ranks its JSON, or the `rankFields` of it). */
+export type RerankDocument = string | Record<string, unknown>;
+
+export interface RerankRequest {
+  model: string;
+  query: string;
+  documents: RerankDocument[];
+  topN?: number | undefined;
+  returnDocuments?: boolean | undefined;
+  rankFields?: string[] | undefined;
+}
+
+export interface RerankHit {
+  /** Position of the document in the request. */
+  index: number;
+  relevanceScore: number;
+  /** The document's text as Together returns it (objects as JSON text); null unless returnDocuments. */
+  document: string | null;
+}
+
+export interface ProviderRerank {
+  id: string;
+  model: string;
+  /** Best first. */
+  results: RerankHit[];
+  usage: Usage | null;
+}
+
+export type ImageFormat = 'URL' | 'BASE64';
+
+export interface ImageRequest {
+  model: string;
+  prompt: string;
+  /** Images to make (Together's default 1). */
+  n?: number | undefined;
+  /** Pixels (Together's default 1024 × 1024). */
+  width?: number | undefined;
+  height?: number | undefined;
+  steps?: number | undefined;
+  seed?: number | undefined;
+  negativePrompt?: string | undefined;
+  format: ImageFormat;
+}
+
+export interface GeneratedImage {
+  index: number;
+  url: string | null;
+  base64: string | null;
+}
+
+export interface ProviderImages {
+  id: string;
+  model: string;
+  images: GeneratedImage[];
+}
+
 export interface ChatProvider {
   /** The gateway name clients use (`provider` / `gateway` arguments). */
   readonly name: string;
@@ -158,6 +230,10 @@ export interface ChatProvider {
    * this point), then yields chunks as they arrive. Throws GatewayError on any failure.
    */
   stream(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<ProviderStreamChunk>>;
+  /** The other kinds of model (absent on a provider that only chats). Same retries, deadline and breaker as complete(). */
+  embed?(request: EmbeddingRequest, signal: AbortSignal): Promise<ProviderEmbeddings>;
+  rerank?(request: RerankRequest, signal: AbortSignal): Promise<ProviderRerank>;
+  generateImages?(request: ImageRequest, signal: AbortSignal): Promise<ProviderImages>;
   /** The upstream's circuit breaker, when the provider has one: `state` and `snapshot()` for metrics. */
   readonly breaker?: { readonly state: BreakerState; snapshot(): BreakerSnapshot };
   /** Releases the provider's connections at shutdown, after the last call. */

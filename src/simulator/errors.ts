@@ -12,7 +12,7 @@ export interface CannedResponse {
   body: string;
 }
 
-export type ErrorRoute = 'models' | 'chat';
+export type ErrorRoute = 'models' | 'chat' | 'embeddings' | 'rerank' | 'images';
 
 export function simId(): string {
   return 'sim-' + randomBytes(8).toString('hex');

@@ -1,7 +1,8 @@
 /** Fault queue: first matching fault with times > 0 is used and decremented. */
 import type { Fault } from './types.ts';
 
-export type RouteName = 'models' | 'chat';
+export type RouteName = 'models' | 'chat' | 'embeddings' | 'rerank' | 'images';
+const ROUTES: ReadonlySet<string> = new Set(['models', 'chat', 'embeddings', 'rerank', 'images', 'any']);
 
 const NUM_FIELDS = [
   'status',
@@ -25,7 +26,7 @@ export function normalizeFault(input: unknown): Fault {
   // Chat-only knobs default to route 'chat' so a GET /models call cannot swallow them.
   const chatOnly = f.scenario !== undefined || f.usageStyle !== undefined || f.malformedAtChunk !== undefined || f.chunkDelayMs !== undefined || f.firstChunkDelayMs !== undefined;
   const route = f.route ?? (chatOnly ? 'chat' : 'any');
-  if (route !== 'models' && route !== 'chat' && route !== 'any') throw new Error(`bad fault route: ${String(route)}`);
+  if (!ROUTES.has(route)) throw new Error(`bad fault route: ${String(route)}`);
   f.route = route;
   const t: unknown = (input as { times?: unknown }).times;
   if (t === undefined) f.times = 1;

@@ -20,6 +20,8 @@ export interface Fixtures {
   /** Exact bytes of the models file (served as-is). */
   modelsBody: Buffer;
   modelIds: Set<string>;
+  /** Together's `type` of each model (`chat`, `embedding`, `rerank`, `image`, …), for the non-chat endpoints. */
+  modelTypes: Map<string, string>;
   errors: RecordedError[];
 }
 
@@ -29,13 +31,16 @@ export function loadFixtures(dir: string = DEFAULT_FIXTURES_DIR, modelsFile = 'm
   const parsed: unknown = JSON.parse(modelsBody.toString('utf8'));
   if (!Array.isArray(parsed)) throw new Error(`simulator: ${modelsPath} is not a bare JSON array`);
   const modelIds = new Set<string>();
+  const modelTypes = new Map<string, string>();
   for (const m of parsed) {
     if (m && typeof m === 'object' && typeof (m as { id?: unknown }).id === 'string') {
-      modelIds.add((m as { id: string }).id);
+      const { id, type } = m as { id: string; type?: unknown };
+      modelIds.add(id);
+      modelTypes.set(id, typeof type === 'string' ? type.toLowerCase() : '');
     }
   }
   const errors = JSON.parse(readFileSync(join(dir, 'errors.json'), 'utf8')) as RecordedError[];
-  return { dir, modelsBody, modelIds, errors };
+  return { dir, modelsBody, modelIds, modelTypes, errors };
 }
 
 export type Scenario =

@@ -2,13 +2,22 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_FIXTURES_DIR, loadFixtures } from './fixtures.ts';
-import { errorForStatus, JSON_CT, modelNotAvailable, unauthorized, type CannedResponse } from './errors.ts';
+import { errorForStatus, invalidJson, JSON_CT, modelNotAvailable, unauthorized, type CannedResponse } from './errors.ts';
 import { FaultQueue, normalizeFault, type RouteName } from './faults.ts';
 import { ReqCtx } from './ctx.ts';
 import { handleChat, type ChatDeps } from './chat.ts';
+import { handleInference, picture } from './inference.ts';
 import type { Fault, SimulatorOptions, SimulatorStats, TogetherSimulator } from './types.ts';
 
 const MAX_BODY = 16 * 1024 * 1024;
+
+const POST_ROUTES: Record<string, RouteName> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/embeddings': 'embeddings',
+  '/v1/rerank': 'rerank',
+  '/v1/images/generations': 'images',
+};
+const CALL_COUNTERS = { embeddings: 'embeddingCalls', rerank: 'rerankCalls', images: 'imageCalls' } as const;
 const MAX_RECORDED = 200;
 
 function newStats(): SimulatorStats {
@@ -16,6 +25,9 @@ function newStats(): SimulatorStats {
     modelsCalls: 0,
     chatCalls: 0,
     streamCalls: 0,
+    embeddingCalls: 0,
+    rerankCalls: 0,
+    imageCalls: 0,
     openStreams: 0,
     abortedStreams: 0,
     abortedRequests: 0,
@@ -116,14 +128,11 @@ export function createTogetherSimulator(opts: SimulatorOptions = {}): TogetherSi
       if (!ctx.res.headersSent) ctx.send(413, { 'content-type': JSON_CT }, '{"error":{"message":"request body too large"}}');
       return ctx.destroy();
     }
+    const picturePath = /^\/__sim\/images\/([0-9a-f]{1,8})\.png$/.exec(path);
+    if (req.method === 'GET' && picturePath) return ctx.send(200, { 'content-type': 'image/png' }, picture(parseInt(picturePath[1]!, 16)));
     if (path.startsWith('/__sim/')) return control(ctx, req, path, raw);
 
-    const route: RouteName | undefined =
-      req.method === 'GET' && path === '/v1/models'
-        ? 'models'
-        : req.method === 'POST' && path === '/v1/chat/completions'
-          ? 'chat'
-          : undefined;
+    const route: RouteName | undefined = req.method === 'GET' ? (path === '/v1/models' ? 'models' : undefined) : req.method === 'POST' ? POST_ROUTES[path] : undefined;
     if (!route) {
       await ctx.sleep(opts.latencyMs ?? 0);
       return ctx.send(404, { 'content-type': JSON_CT }, JSON.stringify({ error: { message: `Not found: ${req.method} ${path}` } }));
@@ -131,7 +140,7 @@ export function createTogetherSimulator(opts: SimulatorOptions = {}): TogetherSi
 
     let body: unknown;
     let parseError: string | undefined;
-    if (route === 'chat') {
+    if (route !== 'models') {
       try {
         body = JSON.parse(raw);
       } catch (e) {
@@ -142,10 +151,10 @@ export function createTogetherSimulator(opts: SimulatorOptions = {}): TogetherSi
     stats.requests.push({ method: req.method ?? '', path, headers: { ...req.headers }, body, at: Date.now() });
     if (stats.requests.length > MAX_RECORDED) stats.requests.splice(0, stats.requests.length - MAX_RECORDED);
     if (route === 'models') stats.modelsCalls++;
-    else {
+    else if (route === 'chat') {
       stats.chatCalls++;
       if ((body as { stream?: unknown } | null)?.stream === true) stats.streamCalls++;
-    }
+    } else stats[CALL_COUNTERS[route]]++;
 
     const fault = faults.take(route);
     if (!(await ctx.sleep((opts.latencyMs ?? 0) + (fault?.firstByteDelayMs ?? 0)))) {
@@ -163,13 +172,16 @@ export function createTogetherSimulator(opts: SimulatorOptions = {}): TogetherSi
     }
     const extra = lowerKeys(fault?.headers);
     if (route === 'chat') return handleChat(deps, ctx, body, parseError, fault, extra);
+    // Every other route answers in one piece: a cut drops the connection, a stall never answers.
     if (fault?.cutAfterChunks !== undefined) return ctx.destroy();
     if (fault?.stallAfterChunks !== undefined) {
       await ctx.hang();
       stats.abortedRequests++;
       return;
     }
-    ctx.send(200, { 'content-type': JSON_CT, ...extra }, fixtures.modelsBody);
+    if (route === 'models') return ctx.send(200, { 'content-type': JSON_CT, ...extra }, fixtures.modelsBody);
+    const answer = parseError !== undefined ? invalidJson(parseError) : handleInference(fixtures, route, body, new URL(url).origin);
+    ctx.send(answer.status, { ...answer.headers, ...extra }, answer.body);
   }
 
   const sim: TogetherSimulator = {

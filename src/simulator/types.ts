@@ -25,7 +25,7 @@ export interface Fault {
    * Which route the fault matches (never the /__sim control routes). Default 'any', except
    * 'chat' when scenario, usageStyle, malformedAtChunk or chunkDelayMs is set.
    */
-  route?: 'models' | 'chat' | 'any';
+  route?: 'models' | 'chat' | 'embeddings' | 'rerank' | 'images' | 'any';
   /** How many matching requests it applies to. Default 1; Infinity allowed. */
   times?: number;
   /** Respond with this status and Together's recorded error body for it. */
@@ -40,7 +40,7 @@ export interface Fault {
   chunkDelayMs?: number;
   /** Stream: the headers go out at once, the first chunk this much later (a long prefill before the first token). */
   firstChunkDelayMs?: number;
-  /** Stream: send N chunks then go silent until the client aborts. Non-stream: never respond. */
+  /** Stream: send N chunks then go silent until the client aborts. Non-stream (and every other route): never respond. */
   stallAfterChunks?: number;
   /** Stream: send N chunks then destroy the socket (no [DONE]). Non-stream: destroy without a response. */
   cutAfterChunks?: number;
@@ -69,6 +69,10 @@ export interface SimulatorStats {
   modelsCalls: number;
   chatCalls: number;
   streamCalls: number;
+  /** POST /v1/embeddings, /v1/rerank, /v1/images/generations requests. */
+  embeddingCalls: number;
+  rerankCalls: number;
+  imageCalls: number;
   /** Streams currently being written. */
   openStreams: number;
   /** Streams whose client closed before we finished. */

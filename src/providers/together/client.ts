@@ -1,5 +1,17 @@
 import OpenAI, { APIError } from 'openai';
-import type { CatalogModel, ChatProvider, ChatRequest, ProviderCompletion, ProviderStreamChunk } from '../../domain.ts';
+import type {
+  CatalogModel,
+  ChatProvider,
+  ChatRequest,
+  EmbeddingRequest,
+  ImageRequest,
+  ProviderCompletion,
+  ProviderEmbeddings,
+  ProviderImages,
+  ProviderRerank,
+  ProviderStreamChunk,
+  RerankRequest,
+} from '../../domain.ts';
 import { CancelledError, GatewayError, findGatewayError, providerNotConfigured } from '../../core/errors.ts';
 import { closeUnstarted } from '../../core/iterators.ts';
 import { type BreakerPermit, type BreakerSnapshot, type BreakerState, CircuitBreaker } from '../../resilience/breaker.ts';
@@ -9,6 +21,7 @@ import { normalizeTogetherModelList } from './models.ts';
 import { createPooledFetch } from './http.ts';
 import { readTogetherSse } from './sse.ts';
 import { mapCompletion, mapStreamChunk, parseTogetherJson, toTogetherParams } from './wire.ts';
+import { mapEmbeddings, mapImages, mapRerank, toTogetherEmbeddingParams, toTogetherImageParams, toTogetherRerankParams } from './inference-wire.ts';
 
 export interface TogetherProviderOptions {
   apiKey: string | undefined;
@@ -123,6 +136,38 @@ export class TogetherProvider implements ChatProvider {
       throw mapTogetherError(err);
     }
     return mapCompletion(body, request.model);
+  }
+
+  embed(request: EmbeddingRequest, signal: AbortSignal): Promise<ProviderEmbeddings> {
+    return this.postJson('/embeddings', toTogetherEmbeddingParams(request), signal, (body) => mapEmbeddings(body, request));
+  }
+
+  rerank(request: RerankRequest, signal: AbortSignal): Promise<ProviderRerank> {
+    return this.postJson('/rerank', toTogetherRerankParams(request), signal, (body) => mapRerank(body, request));
+  }
+
+  generateImages(request: ImageRequest, signal: AbortSignal): Promise<ProviderImages> {
+    return this.postJson('/images/generations', toTogetherImageParams(request), signal, (body) => mapImages(body, request));
+  }
+
+  /**
+   * One JSON POST answered in one piece, as complete() makes it: breaker, retries and the deadline around the
+   * whole exchange (the body is read inside the attempt), then Together's answer mapped, or its error.
+   */
+  private async postJson<T>(path: string, body: Record<string, unknown>, signal: AbortSignal, map: (body: unknown) => T): Promise<T> {
+    const client = this.requireClient();
+    const { value, call } = await this.guarded(signal, async (s) => {
+      const response = await client.post(path, { body, signal: s }).asResponse();
+      return response.text();
+    });
+    call.dispose(false); // the body is read
+    try {
+      // Plain JSON.parse: these answers carry no 64-bit integers, and a vector's many long decimals would send
+      // every embeddings body down parseTogetherJson's slow path for nothing.
+      return map(JSON.parse(value));
+    } catch (err) {
+      throw mapTogetherError(err);
+    }
   }
 
   async stream(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<ProviderStreamChunk>> {
