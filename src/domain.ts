@@ -13,7 +13,9 @@ export type FinishReason = 'STOP' | 'LENGTH' | 'TOOL_CALLS' | 'CONTENT_FILTER' |
 export type ChatRole = 'SYSTEM' | 'USER' | 'ASSISTANT' | 'TOOL';
 
 export interface ModelPricing {
-  /** USD per 1M input tokens, exactly as the provider lists it. */
+  /** Whether the per-token prices apply: false for a model an operator priced only per image or megapixel. */
+  perToken: boolean;
+  /** USD per 1M input tokens, exactly as the provider lists it (0 when not perToken). */
   inputPerMillion: number;
   outputPerMillion: number;
   /** inputPerMillion / 1e6. */
@@ -23,6 +25,12 @@ export interface ModelPricing {
   cachedInputPerMillion: number | null;
   /** Dedicated-endpoint price per hour; null when 0 or absent. */
   hourly: number | null;
+  /** USD per generated image (image models, from PRICE_OVERRIDES_FILE); null when not priced per image. */
+  perImage: number | null;
+  /** USD per megapixel generated (width × height / 1e6 per image); null when not priced so. */
+  perMegapixel: number | null;
+  /** Where the prices come from: Together's model list, or the operator's PRICE_OVERRIDES_FILE over it. */
+  source: 'TOGETHER' | 'OPERATOR';
 }
 
 export interface CatalogModel {

@@ -6,6 +6,7 @@ import { ReservationKeeper } from './auth/reservations.ts';
 import { type TtlCache, createCacheFor } from './cache/index.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { GatewayRegistry } from './catalog/registry.ts';
+import { PriceOverrides } from './catalog/price-overrides.ts';
 import { InflightStreams } from './chat/inflight.ts';
 import { ChatService } from './chat/service.ts';
 import type { GatewayConfig } from './core/config.ts';
@@ -46,6 +47,9 @@ export interface ServiceOverrides {
 }
 
 export async function createServices(config: GatewayConfig, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
+  // First: a bad price file stops the start before anything is opened.
+  const prices = PriceOverrides.load(config.priceOverridesFile);
+  if (prices) logger.info({ file: config.priceOverridesFile, models: prices.size }, 'operator prices loaded');
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   // CACHE_URL: catalog cache and rate limits shared through Redis (see docs/deployment.md).
   const shared = overrides.cache ? { cache: overrides.cache, redis: null } : await createCacheFor(config.cacheUrl, logger);
@@ -74,7 +78,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
     }),
   ];
   gateways = new GatewayRegistry(
-    providers.map((provider) => ({ provider, catalog: new Catalog(provider, cache, config.catalogTtlSeconds * 1000, logger) })),
+    providers.map((provider) => ({ provider, catalog: new Catalog(provider, cache, config.catalogTtlSeconds * 1000, logger, prices) })),
   );
   const recorder = new BatchingRecorder(store, logger);
   // Every chat call's row goes to the store, the metrics and one summary log line.

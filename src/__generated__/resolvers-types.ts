@@ -263,19 +263,25 @@ export type Model = {
   /** Together's display name, else the id. */
   name: Scalars['String']['output'];
   organization?: Maybe<Scalars['String']['output']>;
-  /** Null when Together lists no usable per-token price (0/0 means not priced per token, not free). */
+  /**
+   * Null when Together lists no usable per-token price (0/0 means not priced per token, not free) and the operator's
+   * PRICE_OVERRIDES_FILE names none.
+   */
   pricing?: Maybe<ModelPricing>;
   type: ModelType;
 };
 
-/** Prices in USD. Cost of a call = ((prompt − cached) × input + cached × cachedInput + completion × output) / 1e6, per-million prices. */
+/**
+ * Prices in USD. Cost of a token-priced call = ((prompt − cached) × input + cached × cachedInput + completion × output) / 1e6,
+ * per-million prices; of an image call = images × perImage, or images × width × height / 1e6 × perMegapixel.
+ */
 export type ModelPricing = {
   __typename?: 'ModelPricing';
   /** USD per 1M cached input tokens, where Together lists a discount; null otherwise (cached tokens bill at the input price). */
   cachedInputPerMillion?: Maybe<Scalars['Float']['output']>;
   /** Dedicated-endpoint price per hour; null when 0 or absent. */
   hourly?: Maybe<Scalars['Float']['output']>;
-  /** USD per 1M input tokens, as Together lists it. */
+  /** USD per 1M input tokens, as Together lists it (0 for a model priced only per image or megapixel). */
   inputPerMillion: Scalars['Float']['output'];
   /** Exactly inputPerMillion / 1e6. */
   inputPerToken: Scalars['Float']['output'];
@@ -283,6 +289,12 @@ export type ModelPricing = {
   outputPerMillion: Scalars['Float']['output'];
   /** Exactly outputPerMillion / 1e6. */
   outputPerToken: Scalars['Float']['output'];
+  /** USD per generated image, from the operator's PRICE_OVERRIDES_FILE; null when not priced per image. */
+  perImage?: Maybe<Scalars['Float']['output']>;
+  /** USD per megapixel generated (width × height / 1e6 per image), from PRICE_OVERRIDES_FILE; null otherwise. */
+  perMegapixel?: Maybe<Scalars['Float']['output']>;
+  /** Where these prices come from. */
+  source: PriceSource;
 };
 
 /** What a model does, from Together's `type`. Anything Together adds later is `OTHER`. */
@@ -319,6 +331,12 @@ export type Mutation = {
 export type MutationChatCompletionArgs = {
   input: ChatCompletionInput;
 };
+
+export type PriceSource =
+  /** The operator's PRICE_OVERRIDES_FILE, over Together's list. */
+  | 'OPERATOR'
+  /** Together's model list. */
+  | 'TOGETHER';
 
 export type Query = {
   __typename?: 'Query';
@@ -612,6 +630,7 @@ export type ResolversTypes = ResolversObject<{
   ModelType: ModelType;
   ModelUsage: ResolverTypeWrapper<ModelUsage>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PriceSource: PriceSource;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ResponseFormatInput: ResponseFormatInput;
   ResponseFormatType: ResponseFormatType;
@@ -751,6 +770,9 @@ export type ModelPricingResolvers<ContextType = GatewayContext, ParentType exten
   inputPerToken?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   outputPerMillion?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   outputPerToken?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  perImage?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  perMegapixel?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['PriceSource'], ParentType, ContextType>;
 }>;
 
 export type ModelUsageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ModelUsage'] = ResolversParentTypes['ModelUsage']> = ResolversObject<{

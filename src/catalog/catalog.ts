@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CatalogModel, ChatProvider, ModelType } from '../domain.ts';
 import { GatewayError, findGatewayError, providerNotConfigured } from '../core/errors.ts';
 import type { TtlCache } from '../cache/index.ts';
+import type { PriceOverrides } from './price-overrides.ts';
 
 export interface CatalogSnapshot {
   models: readonly CatalogModel[];
@@ -65,6 +66,8 @@ export class Catalog {
     private readonly cache: TtlCache,
     private readonly ttlMs: number,
     private readonly logger: Logger,
+    /** The operator's prices (PRICE_OVERRIDES_FILE), laid over every snapshot; never written to the shared cache. */
+    private readonly prices: PriceOverrides | null = null,
   ) {
     this.key = `catalog:${provider.name}:v1`;
     this.memoMs = Math.min(MEMO_MAX_MS, ttlMs / 10);
@@ -117,7 +120,9 @@ export class Catalog {
   private remember(models: readonly CatalogModel[]): CatalogSnapshot {
     let snap = this.indexes.get(models);
     if (!snap) {
-      snap = index(models);
+      // Priced here, once per loaded list: the cache (maybe Redis, shared by replicas) keeps Together's prices.
+      const prices = this.prices;
+      snap = index(prices ? models.map((m) => prices.apply(m)) : models);
       this.indexes.set(models, snap);
     }
     this.lastGood = snap;

@@ -31,6 +31,8 @@ export interface GatewayConfig {
   breakerResetMs: number;
   /** How often this replica heartbeats; a replica silent for 6 beats has its budget reservations released. */
   replicaHeartbeatMs: number;
+  /** The operator's model prices (JSON, model id → prices), read at start-up; see src/catalog/price-overrides.ts. */
+  priceOverridesFile: string | undefined;
   /** Hostile-input limits (src/security/): body size, GraphQL document limits, CORS, websockets. */
   security: SecurityConfig;
 }
@@ -104,6 +106,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     breakerFailureThreshold: intFrom(env, 'BREAKER_FAILURE_THRESHOLD', 5, 1),
     breakerResetMs: intFrom(env, 'BREAKER_RESET_MS', 10_000, 1),
     replicaHeartbeatMs: intFrom(env, 'REPLICA_HEARTBEAT_MS', 10_000, 50),
+    priceOverridesFile: blankToUndefined(env.PRICE_OVERRIDES_FILE),
     security: {
       maxBodyBytes: intFrom(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024),
       maxQueryDepth: intFrom(env, 'MAX_QUERY_DEPTH', 10, 1),

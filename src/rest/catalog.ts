@@ -40,6 +40,9 @@ export function toModelJson(m: CatalogModel): Record<string, unknown> {
       outputPerToken: m.pricing.outputPerToken,
       cachedInputPerMillion: m.pricing.cachedInputPerMillion,
       hourly: m.pricing.hourly,
+      perImage: m.pricing.perImage,
+      perMegapixel: m.pricing.perMegapixel,
+      source: m.pricing.source,
     },
   };
 }

@@ -27,6 +27,9 @@ export function toOpenAIModel(m: CatalogModel): Record<string, unknown> {
       output_per_token: m.pricing.outputPerToken,
       cached_input_per_million: m.pricing.cachedInputPerMillion,
       hourly: m.pricing.hourly,
+      per_image: m.pricing.perImage,
+      per_megapixel: m.pricing.perMegapixel,
+      source: m.pricing.source.toLowerCase(),
     },
   };
 }

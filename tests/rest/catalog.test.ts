@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-const MODEL_FIELDS = 'id name gateway organization type contextLength license link createdAt pricing { inputPerMillion outputPerMillion inputPerToken outputPerToken cachedInputPerMillion hourly }';
+const MODEL_FIELDS = 'id name gateway organization type contextLength license link createdAt pricing { inputPerMillion outputPerMillion inputPerToken outputPerToken cachedInputPerMillion hourly perImage perMegapixel source }';
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${stack.url}${path}`, { headers });
 
 describe('GET /v1/models (OpenAI list shape)', () => {
@@ -29,7 +29,7 @@ describe('GET /v1/models (OpenAI list shape)', () => {
       context_length: 131072,
       license: 'Llama-3.3 (Other)',
       link: 'https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct',
-      pricing: { input_per_million: 0.88, output_per_million: 0.88, input_per_token: 0.88 / 1e6, output_per_token: 0.88 / 1e6, cached_input_per_million: null, hourly: null },
+      pricing: { input_per_million: 0.88, output_per_million: 0.88, input_per_token: 0.88 / 1e6, output_per_token: 0.88 / 1e6, cached_input_per_million: null, hourly: null, per_image: null, per_megapixel: null, source: 'together' },
     });
     expect(models.every((m) => m.object === 'model' && typeof m.created === 'number' && typeof m.owned_by === 'string')).toBe(true);
   });

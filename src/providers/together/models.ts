@@ -42,12 +42,16 @@ export function normalizePricing(raw: Record<string, unknown> | null | undefined
   const outputPerMillion = price(raw.output);
   if (inputPerMillion === 0 && outputPerMillion === 0) return null;
   return {
+    perToken: true,
     inputPerMillion,
     outputPerMillion,
     inputPerToken: inputPerMillion / 1e6,
     outputPerToken: outputPerMillion / 1e6,
     cachedInputPerMillion: positive(raw.cached_input),
     hourly: positive(raw.hourly),
+    perImage: null,
+    perMegapixel: null,
+    source: 'TOGETHER',
   };
 }
 
