@@ -14,6 +14,7 @@ import type { GatewayConfig } from './core/config.ts';
 import type { GatewayContext } from './graphql/context.ts';
 import { formatGraphQLError, rememberRequestIds, requestIdOf as errorRequestId } from './graphql/errors.ts';
 import { graphqlFastPath } from './graphql/http-fast-path.ts';
+import { StreamOperations, httpStreamsFastPath, refuseUnstreamableSubscriptions } from './graphql/transports/index.ts';
 import { HttpRequestTracker } from './core/http-drain.ts';
 import { type Logger, createLogger } from './core/logger.ts';
 import { registerSecrets, registerUrlPassword } from './core/secrets.ts';
@@ -128,6 +129,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ApolloServerPluginLandingPageDisabled(),
       operationLogPlugin(logger, services.metrics),
       rememberRequestIds,
+      refuseUnstreamableSubscriptions,
     ],
   });
   await apollo.start();
@@ -161,6 +163,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const auth = new RequestAuth(services.keys, req.headers.authorization);
     return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: controller.signal };
   };
+  // Subscriptions (and any operation) over SSE or multipart HTTP: before the JSON fast path, which would hand
+  // them to Apollo Server (src/graphql/transports/).
+  const streamOperations = new StreamOperations(schema, config.security, config.introspection, logger);
+  fastPaths.push(httpStreamsFastPath(streamOperations, httpContext, { maxBodyBytes: config.security.maxBodyBytes, heartbeatMs: config.httpStreams.heartbeatMs }));
   fastPaths.push(graphqlFastPath(apollo, httpContext, config.security.maxBodyBytes));
   app.use('/graphql', jsonBody(config.security.maxBodyBytes), expressMiddleware(apollo, { context: ({ req, res }) => httpContext(req, res) }));
   // Keep after every route that parses a body (REST included): their 413/400 body errors get the contract shape.

@@ -35,6 +35,18 @@ export interface GatewayConfig {
   priceOverridesFile: string | undefined;
   /** Hostile-input limits (src/security/): body size, GraphQL document limits, CORS, websockets. */
   security: SecurityConfig;
+  /** GraphQL subscriptions over plain HTTP (src/graphql/transports/). */
+  httpStreams: HttpStreamsConfig;
+}
+
+export interface HttpStreamsConfig {
+  /** Multipart HTTP subscriptions: an empty `{}` part this often keeps proxies and routers from timing out. */
+  heartbeatMs: number;
+  /**
+   * Apollo Router callbacks: the URL prefixes a `callbackUrl` may start with (the router's `public_url`).
+   * Empty: callbacks refused, since the gateway would otherwise POST to any URL a key holder names.
+   */
+  callbackUrls: string[];
 }
 
 export interface SecurityConfig {
@@ -118,6 +130,10 @@ export function configFromEnv(env: Env): GatewayConfig {
       wsMaxConnections: intFrom(env, 'WS_MAX_CONNECTIONS', 1000, 1),
       wsMaxSubscriptionsPerConnection: intFrom(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1),
       wsConnectionInitTimeoutMs: intFrom(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 1),
+    },
+    httpStreams: {
+      heartbeatMs: intFrom(env, 'HTTP_STREAM_HEARTBEAT_MS', 5000, 10),
+      callbackUrls: listFrom(env, 'SUBSCRIPTION_CALLBACK_URLS'),
     },
   };
 }

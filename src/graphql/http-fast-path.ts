@@ -17,18 +17,8 @@ export function graphqlFastPath<TContext extends BaseContext>(
   maxBytes: number,
 ): { matches(req: IncomingMessage): boolean; serve(req: IncomingMessage, res: ServerResponse): void } {
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let body: unknown;
-    try {
-      body = await readJsonBody(req, res, maxBytes);
-    } catch (err) {
-      // The same answers as bodyErrorHandler gives on the Express route, in GraphQL's shape.
-      const tooLarge = err instanceof HttpError;
-      const message = tooLarge ? `Request body too large: at most ${maxBytes} bytes` : (findGatewayError(err)?.message ?? 'Request body could not be read');
-      if (!res.headersSent && !res.destroyed) {
-        sendJson(res, tooLarge ? 413 : 400, { errors: [{ message, extensions: { code: 'BAD_USER_INPUT', ...(tooLarge ? { maxBytes } : {}) } }] });
-      }
-      return;
-    }
+    const body = await readGraphQLBody(req, res, maxBytes);
+    if (body === undefined) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -56,4 +46,21 @@ export function graphqlFastPath<TContext extends BaseContext>(
         else res.destroy(err as Error);
       }),
   };
+}
+
+/**
+ * A GraphQL request's JSON body, or undefined once a 413/400 has been answered: the same answers as
+ * bodyErrorHandler gives on the Express route, in GraphQL's shape.
+ */
+export async function readGraphQLBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<unknown> {
+  try {
+    return await readJsonBody(req, res, maxBytes);
+  } catch (err) {
+    const tooLarge = err instanceof HttpError;
+    const message = tooLarge ? `Request body too large: at most ${maxBytes} bytes` : (findGatewayError(err)?.message ?? 'Request body could not be read');
+    if (!res.headersSent && !res.destroyed) {
+      sendJson(res, tooLarge ? 413 : 400, { errors: [{ message, extensions: { code: 'BAD_USER_INPUT', ...(tooLarge ? { maxBytes } : {}) } }] });
+    }
+    return undefined;
+  }
 }
