@@ -72,7 +72,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // chatFastPath, graphqlFastPath): same request id, CORS and drain tracking. While draining, Express
   // answers everything with 503.
   const fastPaths: FastPath[] = [chatFastPath(services)];
-  const httpServer = createServer((req, res) => {
+  // Slow clients may not hold a connection for Node's default 300 s: headers and body each have a deadline
+  // (408 and close past it), checked every second rather than Node's default 30 s.
+  const httpTimeouts = {
+    requestTimeout: config.security.httpRequestTimeoutMs,
+    headersTimeout: Math.min(config.security.httpHeadersTimeoutMs, config.security.httpRequestTimeoutMs),
+    connectionsCheckingInterval: Math.min(1000, config.security.httpHeadersTimeoutMs),
+  };
+  const httpServer = createServer(httpTimeouts, (req, res) => {
     const fast = draining ? undefined : fastPaths.find((f) => f.matches(req));
     if (!fast) return void app(req, res);
     requests.track(res);
@@ -80,11 +87,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (origins.apply(req, res)) fast.serve(req, res);
   });
 
-  const wsGuard = new WsGuard(config.security, origins, schema, config.introspection);
+  const isValidKey = (authorization: unknown): Promise<boolean> => services.keys.authenticate(authorization).then(() => true, () => false);
+  const wsGuard = new WsGuard(config.security, origins, schema, config.introspection, isValidKey);
 
   // graphql-ws on the same path as HTTP GraphQL.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', ...wsGuard.serverOptions() });
   wsGuard.attach(wsServer, logger);
+  services.metrics.watchWebsockets(wsGuard);
   const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string>; connectionAbort?: AbortController }>(
     {
       schema,
@@ -92,7 +101,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       onSubscribe: wsGuard.onSubscribe,
       onClose: wsGuard.onClose,
       // Refuse new websocket sessions while draining (4403); live ones finish their streams.
-      onConnect: () => !draining,
+      onConnect: (ctx) => (draining ? false : wsGuard.onConnect(ctx)),
       context: (ctx, id): GatewayContext => {
         const requestId = randomUUID();
         (ctx.extra.requestIds ??= new Map()).set(id, requestId);
@@ -104,7 +113,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           ? { ...result, errors: result.errors.map((e) => formatGraphQLError(toFormatted(e), e, logger, ctx.extra.requestIds?.get(id))) }
           : result,
       onError: (ctx, id, _payload, errors) => errors.map((e) => formatGraphQLError(toFormatted(e), e, logger, ctx.extra.requestIds?.get(id))),
-      onComplete: (ctx, id) => void ctx.extra.requestIds?.delete(id),
+      onComplete: (ctx, id) => {
+        ctx.extra.requestIds?.delete(id);
+        wsGuard.onOperationEnd(ctx);
+      },
     },
     wsServer,
   );

@@ -65,6 +65,19 @@ export interface SecurityConfig {
   wsMaxSubscriptionsPerConnection: number;
   /** A graphql-ws connection that sends no `connection_init` within this time is closed (4408). */
   wsConnectionInitTimeoutMs: number;
+  /**
+   * Sockets without a valid gateway key (before `connection_init`, or initialised without one) at once. Past it
+   * the oldest of them is closed (1013) to make room, so keyless sockets can never lock out keyed ones.
+   */
+  wsMaxKeylessConnections: number;
+  /** A socket without a valid key and with no operation running for this long is closed (4408). */
+  wsKeylessIdleMs: number;
+  /** Estimated heap the graphql-ws validated-document cache may hold, in bytes. */
+  wsDocumentCacheBytes: number;
+  /** An HTTP request whose headers have not all arrived after this long is answered 408 and closed. */
+  httpHeadersTimeoutMs: number;
+  /** An HTTP request (headers and body) not fully received after this long is answered 408 and closed. */
+  httpRequestTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -130,6 +143,11 @@ export function configFromEnv(env: Env): GatewayConfig {
       wsMaxConnections: intFrom(env, 'WS_MAX_CONNECTIONS', 1000, 1),
       wsMaxSubscriptionsPerConnection: intFrom(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1),
       wsConnectionInitTimeoutMs: intFrom(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 1),
+      wsMaxKeylessConnections: intFrom(env, 'WS_MAX_KEYLESS_CONNECTIONS', Math.max(1, Math.floor(intFrom(env, 'WS_MAX_CONNECTIONS', 1000, 1) / 10)), 1),
+      wsKeylessIdleMs: intFrom(env, 'WS_KEYLESS_IDLE_MS', 5000, 1),
+      wsDocumentCacheBytes: intFrom(env, 'WS_DOCUMENT_CACHE_BYTES', 16 * 1024 * 1024, 0),
+      httpHeadersTimeoutMs: intFrom(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1),
+      httpRequestTimeoutMs: intFrom(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1),
     },
     httpStreams: {
       heartbeatMs: intFrom(env, 'HTTP_STREAM_HEARTBEAT_MS', 5000, 10),

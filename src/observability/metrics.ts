@@ -64,6 +64,22 @@ export class GatewayMetrics implements ActivityRecorder {
     if (e.costUsd) this.cost.inc({ gateway: e.gateway, model: e.model }, e.costUsd);
   }
 
+  /** Gauges of the graphql-ws guard (src/security/ws-limits.ts), read at each scrape. */
+  watchWebsockets(source: { keyedConnections: number; keylessConnections: number; documentCacheBytes: number }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'gateway_ws_connections',
+      help: 'Open graphql-ws connections, by whether they carry a valid gateway key',
+      labelNames: ['key'],
+      registers,
+      collect() {
+        this.set({ key: 'valid' }, source.keyedConnections);
+        this.set({ key: 'none' }, source.keylessConnections);
+      },
+    });
+    new Gauge({ name: 'gateway_ws_document_cache_bytes', help: 'Estimated heap held by the graphql-ws validated-document cache', registers, collect() { this.set(source.documentCacheBytes); } });
+  }
+
   render(): Promise<string> {
     return this.registry.metrics();
   }
