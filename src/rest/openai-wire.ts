@@ -142,7 +142,8 @@ export function toOpenAIUsage(usage: Usage, estimated: boolean): Json {
 /** The non-stream body: OpenAI's `chat.completion`, plus the gateway's `provider` and `cost_usd`. */
 export function toOpenAICompletion(result: ChatResult, fallbackId: string): Json {
   const toolOnly = result.toolCalls.length > 0 && result.content === '';
-  const message: Json = { role: 'assistant', content: toolOnly ? null : result.content };
+  // `refusal` is required (nullable) by OpenAI's schema; Together's models never refuse through it.
+  const message: Json = { role: 'assistant', content: toolOnly ? null : result.content, refusal: null };
   if (result.reasoning !== null) message.reasoning = result.reasoning;
   if (result.toolCalls.length > 0) {
     message.tool_calls = result.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } }));
