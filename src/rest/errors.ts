@@ -28,7 +28,7 @@ const TYPES: Record<ErrorCode | HttpCode, string> = {
 };
 
 /** ChatInput's field names → the OpenAI body's, so a REST caller is told about the field it actually sent. */
-const REST_FIELDS: Record<string, string> = { maxTokens: 'max_tokens', topP: 'top_p' };
+export const REST_FIELDS: Readonly<Record<string, string>> = { maxTokens: 'max_tokens', topP: 'top_p' };
 
 export interface RestErrorBody {
   error: { message: string; type: string; code: string; param: string | null };
@@ -41,12 +41,12 @@ export interface RestError {
   retryAfterSeconds: number | undefined;
 }
 
-function fromGatewayError(e: GatewayError): RestError {
+function fromGatewayError(e: GatewayError, fields: Readonly<Record<string, string>>): RestError {
   let message = e.message;
-  for (const [ours, theirs] of Object.entries(REST_FIELDS)) message = message.replace(new RegExp(`\\b${ours}\\b`, 'g'), theirs);
+  for (const [ours, theirs] of Object.entries(fields)) message = message.replace(new RegExp(`\\b${ours}\\b`, 'g'), theirs);
   const field = e.extensions.field;
   // `messages.2.content` → `messages[2].content`; `maxTokens` → `max_tokens`.
-  const param = typeof field === 'string' ? (REST_FIELDS[field] ?? field.replace(/\.(\d+)(?=\.|$)/g, '[$1]')) : null;
+  const param = typeof field === 'string' ? (fields[field] ?? field.replace(/\.(\d+)(?=\.|$)/g, '[$1]')) : null;
   return { status: e.httpStatus, body: { error: { message, type: TYPES[e.code], code: e.code, param } }, retryAfterSeconds: e.retryAfterSeconds };
 }
 
@@ -67,18 +67,19 @@ function fromBodyParser(err: { type?: unknown; status?: unknown }): RestError | 
 
 /**
  * Any failure → status and `{"error":{"message","type","code","param"}}`. GatewayErrors keep their code and
- * the contract's status; anything unknown is a bug: logged with the request id, answered as a bare 500.
+ * the contract's status; anything unknown is a bug: logged with the request id, answered as a bare 500. `fields` renames
+ * ChatInput's field names to the wire format's (Responses says `max_output_tokens` where chat says `max_tokens`).
  */
-export function toRestError(err: unknown, requestId: string, logger: Logger): RestError {
-  const restError = classify(err, requestId, logger);
+export function toRestError(err: unknown, requestId: string, logger: Logger, fields: Readonly<Record<string, string>> = REST_FIELDS): RestError {
+  const restError = classify(err, requestId, logger, fields);
   // Messages may quote Together or the caller: the one scrubber (core/secrets.ts), as for GraphQL and logs.
   restError.body.error.message = scrubSecrets(restError.body.error.message);
   return restError;
 }
 
-function classify(err: unknown, requestId: string, logger: Logger): RestError {
+function classify(err: unknown, requestId: string, logger: Logger, fields: Readonly<Record<string, string>>): RestError {
   const gatewayError = findGatewayError(err);
-  if (gatewayError) return fromGatewayError(gatewayError);
+  if (gatewayError) return fromGatewayError(gatewayError, fields);
   if (err instanceof HttpError) {
     return { status: err.httpStatus, body: { error: { message: err.message, type: TYPES[err.code], code: err.code, param: null } }, retryAfterSeconds: undefined };
   }

@@ -5,6 +5,7 @@ import { chatRouter } from './chat.ts';
 import { HttpError } from '../http/http-error.ts';
 import { restErrorHandler } from './errors.ts';
 import { modelsRouter } from './models.ts';
+import { responsesRouter } from './responses.ts';
 
 /**
  * The REST faces: OpenAI-compatible `/v1` and the seed's `/catalog` routes. Each router ends with a JSON 404
@@ -15,6 +16,6 @@ export function mountRest(app: Express, services: Services): void {
     throw new HttpError('NOT_FOUND', `No route ${req.method} ${req.baseUrl}${req.path}`);
   };
   const errors = restErrorHandler(services.logger);
-  app.use('/v1', chatRouter(services), modelsRouter(services), notFound, errors);
+  app.use('/v1', chatRouter(services), responsesRouter(services), modelsRouter(services), notFound, errors);
   app.use('/catalog', catalogRouter(services), notFound, errors);
 }
