@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { type APIError } from 'openai';
 import type { ResponseInputItem, ResponseStreamEvent, Tool } from 'openai/resources/responses/responses';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { synthesizeReply } from '../../src/simulator/index.ts';
@@ -199,8 +199,8 @@ describe('POST /v1/responses refusals', () => {
       .responses.create({ model: LLAMA, input: 'hi', previous_response_id: 'resp_123' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as OpenAI.APIError).error).toMatchObject({ code: 'BAD_USER_INPUT', type: 'invalid_request_error', param: 'previous_response_id' });
-    expect((err as OpenAI.APIError).message).toMatch(/does not store responses/);
+    expect((err as APIError).error).toMatchObject({ code: 'BAD_USER_INPUT', type: 'invalid_request_error', param: 'previous_response_id' });
+    expect((err as APIError).message).toMatch(/does not store responses/);
     expect(chatCalls()).toBe(before);
   });
 
@@ -229,7 +229,7 @@ describe('POST /v1/responses refusals', () => {
   it('an unknown model, a missing key and a rate limit keep their statuses and codes', async () => {
     const unknown = await openai(stack).responses.create({ model: 'nope/nope', input: 'hi' }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
-    expect((unknown as OpenAI.APIError).error).toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    expect((unknown as APIError).error).toMatchObject({ code: 'MODEL_NOT_FOUND' });
     const noKey = await postResponses({ model: LLAMA, input: 'hi' }, {});
     expect(noKey.status).toBe(401);
     expect((await jsonOf(noKey)).error).toMatchObject({ code: 'UNAUTHENTICATED', type: 'authentication_error' });
@@ -237,7 +237,7 @@ describe('POST /v1/responses refusals', () => {
     await openai(stack, key).responses.create({ model: LLAMA, input: 'hi' });
     const limited = await openai(stack, key).responses.create({ model: LLAMA, input: 'hi' }).catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
-    expect((limited as OpenAI.APIError).error).toMatchObject({ code: 'RATE_LIMITED' });
+    expect((limited as APIError).error).toMatchObject({ code: 'RATE_LIMITED' });
   });
 
   it('a stream that fails after it started ends with an error event and response.failed', async () => {
