@@ -4,6 +4,7 @@ import { catalogRouter } from './catalog.ts';
 import { chatRouter } from './chat.ts';
 import { HttpError } from '../http/http-error.ts';
 import { restErrorHandler } from './errors.ts';
+import { messagesRouter } from './messages.ts';
 import { modelsRouter } from './models.ts';
 import { responsesRouter } from './responses.ts';
 
@@ -16,6 +17,6 @@ export function mountRest(app: Express, services: Services): void {
     throw new HttpError('NOT_FOUND', `No route ${req.method} ${req.baseUrl}${req.path}`);
   };
   const errors = restErrorHandler(services.logger);
-  app.use('/v1', chatRouter(services), responsesRouter(services), modelsRouter(services), notFound, errors);
+  app.use('/v1', chatRouter(services), responsesRouter(services), messagesRouter(services), modelsRouter(services), notFound, errors);
   app.use('/catalog', catalogRouter(services), notFound, errors);
 }
