@@ -104,10 +104,11 @@ function responseObject(request: ResponsesRequest, id: string, createdAt: number
     tools: echo.tools,
     top_p: echo.topP,
     truncation: 'disabled',
-    usage: o.usage ?? null,
-    user: echo.user,
     metadata: echo.metadata,
   };
+  // OpenAI's schema has no null for these: absent until known (usage) or when not given (user).
+  if (o.usage) body.usage = o.usage;
+  if (echo.user !== null) body.user = echo.user;
   if (o.provider !== undefined) body.provider = o.provider;
   if (o.costUsd !== undefined) body.cost_usd = o.costUsd;
   return body;
