@@ -3,14 +3,13 @@ import type { FinishReason, ToolCall, Usage } from '../domain.ts';
 import type { RestError } from './errors.ts';
 import type { MessagesRequest } from './messages-request.ts';
 import type { WireStream } from './wire-call.ts';
+import type { Json } from './json.ts';
 
 /**
  * The chat core's answer → Anthropic's Messages API: the `message` object, its content blocks (`thinking`,
  * `text`, `tool_use`), the stream events (`message_start` … `message_stop`) and error bodies. Shapes:
  * Anthropic's Messages API reference, as typed and parsed by `@anthropic-ai/sdk`.
  */
-
-type Json = Record<string, unknown>;
 
 export const messageId = (requestId: string): string => `msg_${requestId.replace(/[^A-Za-z0-9]/g, '')}`;
 

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ChatInput, ChatMessageInput, ToolCallInput, ToolInput } from '../chat/validate.ts';
 import { badInput } from '../core/errors.ts';
 import type { WireRequest } from './wire-call.ts';
+import { absent, type Json, isObject } from './json.ts';
 
 /**
  * Anthropic's Messages API request (`POST /v1/messages`) → the chat core's ChatInput. Only translation lives
@@ -9,12 +10,7 @@ import type { WireRequest } from './wire-call.ts';
  * Anthropic's Messages API reference (`MessageCreateParams`, content blocks), as typed by `@anthropic-ai/sdk`.
  */
 
-type Json = Record<string, unknown>;
-
 export type MessagesRequest = WireRequest;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const absent = (v: unknown): v is null | undefined => v === null || v === undefined;
 
 /** ChatInput's field names → this body's, for error messages. */
 export const MESSAGES_FIELDS: Readonly<Record<string, string>> = {

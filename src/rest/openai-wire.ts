@@ -2,6 +2,7 @@ import type { ChatStreamEvent, ChatResult } from '../chat/service.ts';
 import type { ChatInput } from '../chat/validate.ts';
 import type { FinishReason, Usage } from '../domain.ts';
 import { badInput } from '../core/errors.ts';
+import { absent, type Json, isObject } from './json.ts';
 
 /**
  * OpenAI's chat wire format ↔ the gateway's own shapes. Only translation lives here: every rule about what
@@ -13,11 +14,6 @@ export interface OpenAIChatRequest {
   stream: boolean;
   includeUsage: boolean;
 }
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const absent = (v: unknown): v is null | undefined => v === null || v === undefined;
 
 /** OpenAI's newer `developer` role is its `system` for reasoning models. */
 const ROLES: Record<string, string> = { system: 'SYSTEM', developer: 'SYSTEM', user: 'USER', assistant: 'ASSISTANT', tool: 'TOOL' };

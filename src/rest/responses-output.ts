@@ -3,6 +3,7 @@ import type { FinishReason, ToolCall, Usage } from '../domain.ts';
 import type { RestError } from './errors.ts';
 import type { ResponsesRequest } from './responses-request.ts';
 import type { WireStream } from './wire-call.ts';
+import type { Json } from './json.ts';
 
 /**
  * The chat core's answer → OpenAI's Responses API objects: the `response` object and its output items, and
@@ -12,7 +13,6 @@ import type { WireStream } from './wire-call.ts';
  * as OpenAI returns gpt-oss reasoning), with an empty `summary`.
  */
 
-type Json = Record<string, unknown>;
 type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
 
 /** Ids the gateway makes itself: one prefix per object, OpenAI's, and the request id (unique per call). */

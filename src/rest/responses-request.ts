@@ -1,6 +1,7 @@
 import type { ChatInput, ChatMessageInput, ToolInput } from '../chat/validate.ts';
 import { badInput } from '../core/errors.ts';
 import type { WireRequest } from './wire-call.ts';
+import { absent, type Json, isObject } from './json.ts';
 
 /**
  * OpenAI's Responses API request (`POST /v1/responses`) → the chat core's ChatInput. Only translation lives
@@ -8,8 +9,6 @@ import type { WireRequest } from './wire-call.ts';
  * face refuses what REST chat and GraphQL refuse, with the same row. Shapes: OpenAI's OpenAPI description,
  * `CreateResponse` and the `InputItem` union (openai/openai-openapi, openapi.json 2.3.0).
  */
-
-type Json = Record<string, unknown>;
 
 export interface ResponsesRequest extends WireRequest {
   /** Echoed into the response object, as OpenAI does. */
@@ -25,9 +24,6 @@ export interface ResponsesRequest extends WireRequest {
     user: string | null;
   };
 }
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const absent = (v: unknown): v is null | undefined => v === null || v === undefined;
 
 /** ChatInput's field names → this body's, for error messages and `param`. */
 export const RESPONSES_FIELDS: Readonly<Record<string, string>> = {
