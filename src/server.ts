@@ -14,7 +14,7 @@ import type { GatewayConfig } from './core/config.ts';
 import type { GatewayContext } from './graphql/context.ts';
 import { formatGraphQLError, rememberRequestIds, requestIdOf as errorRequestId } from './graphql/errors.ts';
 import { graphqlFastPath } from './graphql/http-fast-path.ts';
-import { StreamOperations, httpStreamsFastPath, refuseUnstreamableSubscriptions } from './graphql/transports/index.ts';
+import { StreamOperations, httpStreamsFastPath, refuseUnstreamableSubscriptions, routerCallbacks } from './graphql/transports/index.ts';
 import { HttpRequestTracker } from './core/http-drain.ts';
 import { type Logger, createLogger } from './core/logger.ts';
 import { registerSecrets, registerUrlPassword } from './core/secrets.ts';
@@ -121,6 +121,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     wsServer,
   );
 
+  // Subscriptions over plain HTTP (SSE, multipart, router callbacks) run graphql-js with the same limits,
+  // context and error formatter as the rest (src/graphql/transports/).
+  const streamOperations = new StreamOperations(schema, config.security, config.introspection, logger);
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     introspection: config.introspection,
@@ -142,6 +145,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       operationLogPlugin(logger, services.metrics),
       rememberRequestIds,
       refuseUnstreamableSubscriptions,
+      routerCallbacks({ operations: streamOperations, allowedUrls: config.httpStreams.callbackUrls, logger }),
     ],
   });
   await apollo.start();
@@ -176,8 +180,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: controller.signal };
   };
   // Subscriptions (and any operation) over SSE or multipart HTTP: before the JSON fast path, which would hand
-  // them to Apollo Server (src/graphql/transports/).
-  const streamOperations = new StreamOperations(schema, config.security, config.introspection, logger);
+  // them to Apollo Server.
   fastPaths.push(httpStreamsFastPath(streamOperations, httpContext, { maxBodyBytes: config.security.maxBodyBytes, heartbeatMs: config.httpStreams.heartbeatMs }));
   fastPaths.push(graphqlFastPath(apollo, httpContext, config.security.maxBodyBytes));
   app.use('/graphql', jsonBody(config.security.maxBodyBytes), expressMiddleware(apollo, { context: ({ req, res }) => httpContext(req, res) }));

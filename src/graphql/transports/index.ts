@@ -8,7 +8,10 @@ import { multipartTransport } from './multipart.ts';
 import { type OperationParams, type StreamOperations, STREAMING_TRANSPORTS, requestError } from './operation.ts';
 import { sseTransport } from './sse.ts';
 
+import { isCallbackRequest } from './callback.ts';
+
 export { StreamOperations } from './operation.ts';
+export { routerCallbacks } from './callback.ts';
 
 type Streaming = 'sse' | 'multipart';
 
@@ -100,8 +103,8 @@ function paramsFromUrl(operations: StreamOperations, url: string): ReturnType<St
 export const refuseUnstreamableSubscriptions: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart() {
     return {
-      async didResolveOperation({ operation }) {
-        if (operation?.operation !== 'subscription') return;
+      async didResolveOperation({ operation, request }) {
+        if (operation?.operation !== 'subscription' || isCallbackRequest(request)) return;
         throw requestError(`Subscriptions stream: use ${STREAMING_TRANSPORTS}. A plain JSON request cannot carry one.`, 406);
       },
     };

@@ -104,6 +104,16 @@ export class StreamOperations {
    * to the resolver's iterator, which aborts the upstream call at once.
    */
   async run(prepared: PreparedOperation, params: OperationParams, context: GatewayContext): Promise<AsyncGenerator<FormattedExecutionResult>> {
+    const started = await this.start(prepared, params, context);
+    return 'stream' in started ? started.stream : once(started.result);
+  }
+
+  /** As run(), telling a stream from a single result (a query's answer, or a subscription refused at once). */
+  async start(
+    prepared: PreparedOperation,
+    params: OperationParams,
+    context: GatewayContext,
+  ): Promise<{ stream: AsyncGenerator<FormattedExecutionResult> } | { result: FormattedExecutionResult }> {
     const args = {
       schema: this.schema,
       document: prepared.document,
@@ -118,8 +128,8 @@ export class StreamOperations {
       result = { errors: [err instanceof GraphQLError ? err : new GraphQLError('Operation failed', { originalError: err as Error })] };
     }
     const format = (r: ExecutionResult): FormattedExecutionResult => this.format(r, context.requestId);
-    if (!(Symbol.asyncIterator in result)) return once(format(result));
-    return formattedStream(result, format, (err) => this.format({ errors: [toGraphQLError(err)] }, context.requestId));
+    if (!(Symbol.asyncIterator in result)) return { result: format(result) };
+    return { stream: formattedStream(result, format, (err) => this.format({ errors: [toGraphQLError(err)] }, context.requestId)) };
   }
 
   /** An execution result as clients see it: every error through the one formatter. */
@@ -158,24 +168,27 @@ export function once<T>(value: T): AsyncGenerator<T> {
  */
 function formattedStream<R, T>(source: AsyncIterator<R>, format: (r: R) => T, failure: (err: unknown) => T): AsyncGenerator<T> {
   let failed = false;
+  let closed = false;
   const iterator = {
     async next(): Promise<IteratorResult<T>> {
-      if (failed) return { done: true, value: undefined };
+      if (failed || closed) return { done: true, value: undefined };
       try {
         const step = await source.next();
-        return step.done ? { done: true, value: undefined } : { done: false, value: format(step.value) };
+        return step.done || closed ? { done: true, value: undefined } : { done: false, value: format(step.value) };
       } catch (err) {
+        // Ended by return() (the client left): the cancellation is no error to report to anyone.
+        if (closed) return { done: true, value: undefined };
         failed = true;
         return { done: false, value: failure(err) };
       }
     },
     async return(): Promise<IteratorResult<T>> {
-      failed = true;
+      closed = true;
       await source.return?.();
       return { done: true, value: undefined };
     },
     async throw(err?: unknown): Promise<IteratorResult<T>> {
-      failed = true;
+      closed = true;
       await source.return?.();
       throw err;
     },
