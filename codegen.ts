@@ -28,6 +28,7 @@ const config: CodegenConfig = {
           ChatStreamEvent: '../chat/service.ts#ChatStreamEvent',
           GatewayStats: '../usage/stats.ts#GatewayStatsView',
           StatsBucket: '../store/types.ts#SeriesPoint',
+          KindUsage: '../store/types.ts#KindStats',
           GatewayKey: '../usage/stats.ts#GatewayKeyView',
         },
         scalars: { ID: { input: 'string', output: 'string' } },

@@ -88,6 +88,7 @@ function makeRow(i: number, start: number, spanMs: number): ActivityEntry {
     gateway: GATEWAY,
     provider: 'together',
     model: model.id,
+    kind: 'chat',
     stream,
     promptTokens,
     completionTokens,

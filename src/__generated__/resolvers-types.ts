@@ -4,7 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { CatalogModel as CatalogModelMapper, ModelPricing as ModelPricingMapper } from '../domain.ts';
 import type { ChatResult as ChatResultMapper, ChatStreamEvent as ChatStreamEventMapper } from '../chat/service.ts';
 import type { GatewayStatsView as GatewayStatsViewMapper, GatewayKeyView as GatewayKeyViewMapper } from '../usage/stats.ts';
-import type { SeriesPoint as SeriesPointMapper } from '../store/types.ts';
+import type { SeriesPoint as SeriesPointMapper, KindStats as KindStatsMapper } from '../store/types.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -23,6 +23,13 @@ export type Scalars = {
   Float: { input: number; output: number; }
   _FieldSet: { input: any; output: any; }
 };
+
+/** What a call asked of a model: one activity row per upstream call says which. */
+export type CallKind =
+  | 'CHAT'
+  | 'EMBEDDING'
+  | 'IMAGE'
+  | 'RERANK';
 
 export type ChatCompletion = {
   __typename?: 'ChatCompletion';
@@ -221,6 +228,8 @@ export type GatewayStats = {
   /** Mean completion tokens per second over calls that produced tokens. */
   avgTokensPerSecond?: Maybe<Scalars['Float']['output']>;
   bucketSeconds: Scalars['Int']['output'];
+  /** Per kind of model call (chat, embedding, rerank, image), most used first; kinds without calls are left out. */
+  byKind: Array<KindUsage>;
   /** Per model, most used first. */
   byModel: Array<ModelUsage>;
   /** Calls whose client went away before the answer ended. */
@@ -246,6 +255,16 @@ export type GatewayStats = {
   ttftP95Ms?: Maybe<Scalars['Float']['output']>;
   uniqueKeys: Scalars['Int']['output'];
   uniqueModels: Scalars['Int']['output'];
+};
+
+export type KindUsage = {
+  __typename?: 'KindUsage';
+  avgLatencyMs?: Maybe<Scalars['Float']['output']>;
+  costUsd: Scalars['Float']['output'];
+  errorRate: Scalars['Float']['output'];
+  kind: CallKind;
+  requests: Scalars['Int']['output'];
+  totalTokens: Scalars['Float']['output'];
 };
 
 export type Model = {
@@ -609,6 +628,7 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  CallKind: CallKind;
   ChatCompletion: ResolverTypeWrapper<ChatResultMapper>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -625,6 +645,7 @@ export type ResolversTypes = ResolversObject<{
   FunctionDefinitionInput: FunctionDefinitionInput;
   GatewayKey: ResolverTypeWrapper<GatewayKeyViewMapper>;
   GatewayStats: ResolverTypeWrapper<GatewayStatsViewMapper>;
+  KindUsage: ResolverTypeWrapper<KindStatsMapper>;
   Model: ResolverTypeWrapper<CatalogModelMapper>;
   ModelPricing: ResolverTypeWrapper<ModelPricingMapper>;
   ModelType: ModelType;
@@ -664,6 +685,7 @@ export type ResolversParentTypes = ResolversObject<{
   FunctionDefinitionInput: FunctionDefinitionInput;
   GatewayKey: GatewayKeyViewMapper;
   GatewayStats: GatewayStatsViewMapper;
+  KindUsage: KindStatsMapper;
   Model: CatalogModelMapper;
   ModelPricing: ModelPricingMapper;
   ModelUsage: ModelUsage;
@@ -729,6 +751,7 @@ export type GatewayStatsResolvers<ContextType = GatewayContext, ParentType exten
   avgLatencyMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   avgTokensPerSecond?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   bucketSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  byKind?: Resolver<Array<ResolversTypes['KindUsage']>, ParentType, ContextType>;
   byModel?: Resolver<Array<ResolversTypes['ModelUsage']>, ParentType, ContextType>;
   cancelledRequests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -747,6 +770,15 @@ export type GatewayStatsResolvers<ContextType = GatewayContext, ParentType exten
   ttftP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   uniqueKeys?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   uniqueModels?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type KindUsageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['KindUsage'] = ResolversParentTypes['KindUsage']> = ResolversObject<{
+  avgLatencyMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  errorRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['CallKind'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type ModelResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model'], FederationReferenceType extends FederationReferenceTypes['Model'] = FederationReferenceTypes['Model']> = ResolversObject<{
@@ -835,6 +867,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   FunctionCall?: FunctionCallResolvers<ContextType>;
   GatewayKey?: GatewayKeyResolvers<ContextType>;
   GatewayStats?: GatewayStatsResolvers<ContextType>;
+  KindUsage?: KindUsageResolvers<ContextType>;
   Model?: ModelResolvers<ContextType>;
   ModelPricing?: ModelPricingResolvers<ContextType>;
   ModelUsage?: ModelUsageResolvers<ContextType>;

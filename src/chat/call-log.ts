@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { BudgetTicket } from '../auth/limits.ts';
 import type { ChatRequest, FinishReason, ModelPricing, ToolCall, Usage } from '../domain.ts';
 import { CancelledError, type ErrorCode, findGatewayError } from '../core/errors.ts';
-import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
+import type { ActivityEntry, ActivityRecorder, CallKind } from '../usage/activity.ts';
 import { computeCostUsd } from './cost.ts';
 
 /** Rough tokens for text when Together sent no usage: ~4 characters a token for English. */
@@ -37,6 +37,8 @@ export interface LoggedCall {
   request: ChatRequest;
   pricing: ModelPricing | null;
   ticket: BudgetTicket | null;
+  /** Chat unless said otherwise. */
+  kind?: CallKind;
 }
 
 export interface CallOutcome {
@@ -89,6 +91,7 @@ export class CallLog {
       gateway: call.gateway,
       provider: call.gateway,
       model: call.model,
+      kind: call.kind ?? 'chat',
       stream: outcome.stream,
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,

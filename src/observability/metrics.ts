@@ -20,6 +20,8 @@ export class GatewayMetrics implements ActivityRecorder {
   readonly errors: Counter<'code' | 'face'>;
   readonly upstreamRetries: Counter<'gateway' | 'code'>;
   private readonly chatCalls: Counter<'gateway' | 'model' | 'stream' | 'outcome'>;
+  private readonly calls: Counter<'gateway' | 'kind' | 'model' | 'outcome'>;
+  private readonly callLatency: Histogram<'gateway' | 'kind'>;
   private readonly latency: Histogram<'gateway' | 'stream'>;
   private readonly ttft: Histogram<'gateway'>;
   private readonly tokens: Counter<'gateway' | 'model' | 'kind'>;
@@ -32,6 +34,8 @@ export class GatewayMetrics implements ActivityRecorder {
     this.errors = new Counter({ name: 'gateway_errors_total', help: 'Errors returned to clients, by contract code', labelNames: ['code', 'face'], registers });
     this.upstreamRetries = new Counter({ name: 'gateway_upstream_retries_total', help: 'Retries of upstream calls before the first byte', labelNames: ['gateway', 'code'], registers });
     this.chatCalls = new Counter({ name: 'gateway_chat_calls_total', help: 'Chat calls by outcome (ok, error code, cancelled)', labelNames: ['gateway', 'model', 'stream', 'outcome'], registers });
+    this.calls = new Counter({ name: 'gateway_calls_total', help: 'Model calls of every kind (chat, embedding, rerank, image) by outcome', labelNames: ['gateway', 'kind', 'model', 'outcome'], registers });
+    this.callLatency = new Histogram({ name: 'gateway_call_latency_seconds', help: 'Model call latency by kind of call', labelNames: ['gateway', 'kind'], buckets: LATENCY_BUCKETS, registers });
     this.latency = new Histogram({ name: 'gateway_chat_latency_seconds', help: 'Chat call latency, request to last token', labelNames: ['gateway', 'stream'], buckets: LATENCY_BUCKETS, registers });
     this.ttft = new Histogram({ name: 'gateway_chat_ttft_seconds', help: 'Time to first token of streamed chats', labelNames: ['gateway'], buckets: TTFT_BUCKETS, registers });
     this.tokens = new Counter({ name: 'gateway_tokens_total', help: 'Tokens by model and kind (prompt, completion)', labelNames: ['gateway', 'model', 'kind'], registers });
@@ -52,13 +56,20 @@ export class GatewayMetrics implements ActivityRecorder {
     catalogCounter('gateway_catalog_stale_served', 'Catalog reads answered from an expired copy, cumulative', (s) => s.staleServed);
   }
 
-  /** ActivityRecorder: one row per chat call → calls, latency, TTFT, tokens and cost. */
+  /**
+   * ActivityRecorder: one row per model call → calls and latency by kind, tokens and cost; chat rows also feed the
+   * chat families (calls by stream, latency, TTFT) that dashboards and alerts were built on.
+   */
   record(e: ActivityEntry): void {
     const outcome = e.cancelled ? 'cancelled' : (e.errorCode ?? 'ok');
-    this.chatCalls.inc({ gateway: e.gateway, model: e.model, stream: String(e.stream), outcome });
-    if (e.errorCode) this.errors.inc({ code: e.errorCode, face: 'chat' });
-    this.latency.observe({ gateway: e.gateway, stream: String(e.stream) }, e.latencyMs / 1000);
-    if (e.ttftMs !== null) this.ttft.observe({ gateway: e.gateway }, e.ttftMs / 1000);
+    this.calls.inc({ gateway: e.gateway, kind: e.kind, model: e.model, outcome });
+    this.callLatency.observe({ gateway: e.gateway, kind: e.kind }, e.latencyMs / 1000);
+    if (e.errorCode) this.errors.inc({ code: e.errorCode, face: e.kind });
+    if (e.kind === 'chat') {
+      this.chatCalls.inc({ gateway: e.gateway, model: e.model, stream: String(e.stream), outcome });
+      this.latency.observe({ gateway: e.gateway, stream: String(e.stream) }, e.latencyMs / 1000);
+      if (e.ttftMs !== null) this.ttft.observe({ gateway: e.gateway }, e.ttftMs / 1000);
+    }
     if (e.promptTokens) this.tokens.inc({ gateway: e.gateway, model: e.model, kind: 'prompt' }, e.promptTokens);
     if (e.completionTokens) this.tokens.inc({ gateway: e.gateway, model: e.model, kind: 'completion' }, e.completionTokens);
     if (e.costUsd) this.cost.inc({ gateway: e.gateway, model: e.model }, e.costUsd);

@@ -5,7 +5,7 @@ import { findGatewayError } from '../core/errors.ts';
 import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
-/** One summary line per chat call (from its activity row): what an operator greps for. */
+/** One summary line per model call (from its activity row), its kind as the message (`chat`, `embedding`, …). */
 export function chatSummaryLogger(logger: Logger): ActivityRecorder {
   return {
     record(e: ActivityEntry) {
@@ -16,6 +16,7 @@ export function chatSummaryLogger(logger: Logger): ActivityRecorder {
           keyId: e.keyId,
           gateway: e.gateway,
           model: e.model,
+          kind: e.kind,
           stream: e.stream,
           promptTokens: e.promptTokens,
           completionTokens: e.completionTokens,
@@ -25,7 +26,7 @@ export function chatSummaryLogger(logger: Logger): ActivityRecorder {
           finishReason: e.finishReason,
           outcome,
         },
-        'chat',
+        e.kind,
       );
     },
   };

@@ -150,6 +150,45 @@ export const MIGRATIONS: Migration[] = [
       ];
     },
   },
+  {
+    version: 3,
+    name: 'call_kind',
+    statements(d) {
+      const t = TYPES[d];
+      // Every row says which kind of model call it was (chat, embedding, rerank, image); rows from before are chat.
+      // The rollup gains the kind in its key, so stats break usage down by kind without reading the log: rebuilt
+      // (SQLite cannot change a primary key in place) with the old rows as chat.
+      return [
+        `ALTER TABLE activity ADD COLUMN call_kind ${t.id} NOT NULL DEFAULT 'chat'`,
+        `CREATE TABLE rollup_v3 (
+          gateway ${t.id} NOT NULL,
+          scope ${t.id} NOT NULL,
+          grain ${t.int} NOT NULL,
+          bucket_start ${t.ms} NOT NULL,
+          model ${t.id} NOT NULL,
+          call_kind ${t.id} NOT NULL,
+          requests ${t.big} NOT NULL,
+          errors ${t.big} NOT NULL,
+          cancelled ${t.big} NOT NULL,
+          prompt_tokens ${t.big} NOT NULL,
+          completion_tokens ${t.big} NOT NULL,
+          total_tokens ${t.big} NOT NULL,
+          cost_usd ${t.float} NOT NULL,
+          cost_err ${t.float} NOT NULL,
+          latency_sum ${t.float} NOT NULL,
+          tps_sum ${t.float} NOT NULL,
+          tps_count ${t.big} NOT NULL,
+          PRIMARY KEY (gateway, scope, grain, bucket_start, model, call_kind)
+        )${t.clustered}`,
+        `INSERT INTO rollup_v3 (gateway, scope, grain, bucket_start, model, call_kind, requests, errors, cancelled, prompt_tokens,
+           completion_tokens, total_tokens, cost_usd, cost_err, latency_sum, tps_sum, tps_count)
+         SELECT gateway, scope, grain, bucket_start, model, 'chat', requests, errors, cancelled, prompt_tokens,
+           completion_tokens, total_tokens, cost_usd, cost_err, latency_sum, tps_sum, tps_count FROM rollup`,
+        `DROP TABLE rollup`,
+        `ALTER TABLE rollup_v3 RENAME TO rollup`,
+      ];
+    },
+  },
 ];
 
 /** SET clause shared by both dialects' rollup upserts (the compensated cost merge is a Neumaier step in SQL). */
@@ -169,8 +208,8 @@ export const ROLLUP_UPSERT_SET = `
   tps_count = rollup.tps_count + excluded.tps_count`;
 
 export const ROLLUP_INSERT_COLUMNS =
-  'gateway, scope, grain, bucket_start, model, requests, errors, cancelled, prompt_tokens, completion_tokens, total_tokens, cost_usd, cost_err, latency_sum, tps_sum, tps_count';
-export const ROLLUP_CONFLICT = '(gateway, scope, grain, bucket_start, model)';
+  'gateway, scope, grain, bucket_start, model, call_kind, requests, errors, cancelled, prompt_tokens, completion_tokens, total_tokens, cost_usd, cost_err, latency_sum, tps_sum, tps_count';
+export const ROLLUP_CONFLICT = '(gateway, scope, grain, bucket_start, model, call_kind)';
 export const HIST_CONFLICT = '(gateway, scope, grain, bucket_start)';
 
 /** SET clause merging two JSON histograms {bin: count} (the stored row's and the incoming one's) by adding counts. */

@@ -4,7 +4,7 @@
  *
  * Grains minute, hour, day (bucket_start = epoch ms floored to the grain, UTC) and two kinds of scope: '' = all keys of
  * the gateway (all three grains), or one key id (hour and day only; rows without a key feed only ''). Tables:
- *  - rollup(gateway, scope, grain, bucket_start, model): counters and sums;
+ *  - rollup(gateway, scope, grain, bucket_start, model, call_kind): counters and sums;
  *  - rollup_hist(gateway, scope, grain, bucket_start): log-scale histograms of latency and TTFT as JSON {bin: count}
  *    (one row per bucket, not per bin: merged in SQL on conflict, summed in JS by stats);
  *  - rollup_keys(gateway, grain, bucket_start, key_id): which keys were active (for uniqueKeys).
@@ -83,6 +83,7 @@ export interface RollupDelta {
   grain: number;
   bucketStart: number;
   model: string;
+  kind: string;
   requests: number;
   errors: number;
   cancelled: number;
@@ -148,11 +149,11 @@ export function computeDeltas(rows: readonly ActivityEntry[]): Deltas {
       const keyGrain = KEY_GRAINS.includes(grain);
       for (const scope of keyGrain ? scopes : ALL_ONLY) {
         const sk = gb + scope + SEP;
-        const rk = sk + r.model;
+        const rk = sk + r.model + SEP + r.kind;
         let d = rollup.get(rk);
         if (d === undefined) {
           d = {
-            gateway, scope, grain, bucketStart, model: r.model, requests: 0, errors: 0, cancelled: 0,
+            gateway, scope, grain, bucketStart, model: r.model, kind: r.kind, requests: 0, errors: 0, cancelled: 0,
             promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: new KSum(), latencySum: 0, tpsSum: 0, tpsCount: 0,
           };
           rollup.set(rk, d);
@@ -183,7 +184,7 @@ export function computeDeltas(rows: readonly ActivityEntry[]): Deltas {
     }
   }
   return {
-    rollup: [...rollup.values()].sort((a, b) => cmpBucket(a, b) || cmpStr(a.scope, b.scope) || cmpStr(a.model, b.model)),
+    rollup: [...rollup.values()].sort((a, b) => cmpBucket(a, b) || cmpStr(a.scope, b.scope) || cmpStr(a.model, b.model) || cmpStr(a.kind, b.kind)),
     hist: [...hist.values()].sort((a, b) => cmpBucket(a, b) || cmpStr(a.scope, b.scope)),
     keys: [...keys.values()].sort((a, b) => cmpBucket(a, b) || cmpStr(a.keyId, b.keyId)),
   };

@@ -205,11 +205,11 @@ class SqliteStore implements GatewayStore {
     if (fresh.length === 0) return;
     const d = computeDeltas(fresh);
     const up = this.stmt(
-      `INSERT INTO rollup (${ROLLUP_INSERT_COLUMNS}) VALUES (${Array(16).fill('?').join(', ')})
+      `INSERT INTO rollup (${ROLLUP_INSERT_COLUMNS}) VALUES (${Array(17).fill('?').join(', ')})
        ON CONFLICT ${ROLLUP_CONFLICT} DO UPDATE SET ${ROLLUP_UPSERT_SET}`,
     );
     for (const r of d.rollup) {
-      up.run(r.gateway, r.scope, r.grain, r.bucketStart, r.model, r.requests, r.errors, r.cancelled, r.promptTokens, r.completionTokens,
+      up.run(r.gateway, r.scope, r.grain, r.bucketStart, r.model, r.kind, r.requests, r.errors, r.cancelled, r.promptTokens, r.completionTokens,
         r.totalTokens, r.cost.hi, r.cost.lo, r.latencySum, r.tpsSum, r.tpsCount);
     }
     const hist = this.stmt(

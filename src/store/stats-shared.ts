@@ -11,7 +11,7 @@
  * Percentiles come from summed log-scale histograms: within 4.9% of the exact nearest-rank value (see rollup.ts).
  */
 import type { Dialect } from './migrations.ts';
-import type { GatewayStatsResult, ModelStats, SeriesPoint, TimeRange } from './types.ts';
+import type { GatewayStatsResult, KindStats, ModelStats, SeriesPoint, TimeRange } from './types.ts';
 import {
   ALL_KEYS_SCOPE, DAY_MS, HIST_BASE, HIST_MAX_BIN, HOUR_MS, KEY_GRAINS, KSum, METRIC_TTFT, MINUTE_MS, SCOPE_GRAINS, percentileFromHist,
 } from './rollup.ts';
@@ -114,7 +114,8 @@ const binSql = (d: Dialect, col: string): string =>
   `CASE WHEN ${col} >= 1 THEN ${d === 'postgres' ? 'LEAST' : 'MIN'}(${HIST_MAX_BIN}, 1 + CAST(floor(ln(${col}) / ${Math.log(HIST_BASE)}) AS INTEGER)) ELSE 0 END`;
 
 /**
- * Sums grouped two ways: kind 0 = per model, kind 1 = per series bucket (sb). '?' placeholders.
+ * Sums grouped three ways: kind 0 = per model, kind 1 = per series bucket (sb), kind 2 = per call kind (chat,
+ * embedding, rerank, image). '?' placeholders.
  * Cost is summed precisely: SQLite's SUM is compensated (Kahan-Babushka-Neumaier); PostgreSQL sums exact numerics
  * (each double via its shortest round-trip text — float8::numeric would keep only 15 digits) and rounds once.
  */
@@ -122,7 +123,7 @@ export function groupsQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId:
   const s = plan.seriesMs;
   const scope = keyId ?? ALL_KEYS_SCOPE;
   const parts: SqlQuery[] = plan.series.segments.map((seg) => ({
-    sql: `SELECT model, (bucket_start / ${s}) * ${s} AS sb, requests, errors, cancelled, prompt_tokens, completion_tokens, total_tokens,
+    sql: `SELECT model, call_kind, (bucket_start / ${s}) * ${s} AS sb, requests, errors, cancelled, prompt_tokens, completion_tokens, total_tokens,
       cost_usd, cost_err, latency_sum, tps_sum, tps_count
       FROM rollup WHERE gateway = ? AND scope = ? AND grain = ${seg.grain} AND bucket_start >= ? AND bucket_start < ?`,
     params: [gateway, scope, seg.from, seg.to],
@@ -131,7 +132,7 @@ export function groupsQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId:
     const w = rawWhere(plan.series.raw, gateway, keyId);
     const cancelled = boolInt(d, 'cancelled');
     parts.push({
-      sql: `SELECT model, (at / ${s}) * ${s} AS sb, 1 AS requests,
+      sql: `SELECT model, call_kind, (at / ${s}) * ${s} AS sb, 1 AS requests,
         CASE WHEN error_code IS NOT NULL AND ${cancelled} = 0 THEN 1 ELSE 0 END AS errors, ${cancelled} AS cancelled,
         prompt_tokens, completion_tokens, total_tokens, COALESCE(cost_usd, 0) AS cost_usd, 0 AS cost_err, latency_ms AS latency_sum,
         COALESCE(tokens_per_second, 0) AS tps_sum, CASE WHEN tokens_per_second IS NULL THEN 0 ELSE 1 END AS tps_count
@@ -147,9 +148,11 @@ export function groupsQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId:
     SUM(latency_sum) AS latency_sum, SUM(tps_sum) AS tps_sum, SUM(tps_count) AS tps_count`;
   return {
     sql: `WITH t AS (${u.sql})
-      SELECT 0 AS kind, model, 0 AS sb, ${sums} FROM t GROUP BY model
+      SELECT 0 AS kind, model, '' AS call_kind, 0 AS sb, ${sums} FROM t GROUP BY model
       UNION ALL
-      SELECT 1 AS kind, '' AS model, sb, ${sums} FROM t GROUP BY sb`,
+      SELECT 1 AS kind, '' AS model, '' AS call_kind, sb, ${sums} FROM t GROUP BY sb
+      UNION ALL
+      SELECT 2 AS kind, '' AS model, call_kind, 0 AS sb, ${sums} FROM t GROUP BY call_kind`,
     params: u.params,
   };
 }
@@ -205,6 +208,7 @@ export function uniqueKeysQuery(plan: StatsPlan, gateway: string): SqlQuery {
 export interface GroupRow {
   kind: number;
   model: string;
+  call_kind: string;
   sb: number;
   requests: number;
   errors: number;
@@ -270,6 +274,16 @@ export function buildStats(plan: StatsPlan, groups: GroupRow[], histRows: HistRo
       return { model: g.model, requests: a.requests, totalTokens: a.total, costUsd: a.cost.value, avgLatencyMs: a.latencySum / a.requests, errorRate: a.errors / a.requests };
     })
     .sort(byModelOrder);
+  const byKind: KindStats[] = groups
+    .filter((g) => Number(g.kind) === 2 && Number(g.requests) > 0)
+    .map((g) => {
+      const a = accumulate([g]);
+      return {
+        kind: g.call_kind as KindStats['kind'], requests: a.requests, totalTokens: a.total, costUsd: a.cost.value,
+        avgLatencyMs: a.latencySum / a.requests, errorRate: a.errors / a.requests,
+      };
+    })
+    .sort((x, y) => y.requests - x.requests || (x.kind < y.kind ? -1 : x.kind > y.kind ? 1 : 0));
   const series: SeriesPoint[] = groups
     .filter((g) => Number(g.kind) === 1 && Number(g.requests) > 0)
     .map((g) => {
@@ -307,6 +321,7 @@ export function buildStats(plan: StatsPlan, groups: GroupRow[], histRows: HistRo
     ttftP50Ms: percentileFromHist(hists[1], 0.5),
     ttftP95Ms: percentileFromHist(hists[1], 0.95),
     byModel,
+    byKind,
     series,
     bucketSeconds: plan.seriesMs / 1000,
   };

@@ -1,4 +1,4 @@
-import type { ActivityEntry } from '../usage/activity.ts';
+import type { ActivityEntry, CallKind } from '../usage/activity.ts';
 
 /** An API key as stored. All times are epoch milliseconds. Money is USD as a JS float, never rounded. */
 export interface KeyRecord {
@@ -47,6 +47,16 @@ export interface ModelStats {
   errorRate: number;
 }
 
+/** Usage of one kind of model call (chat, embedding, rerank, image). */
+export interface KindStats {
+  kind: CallKind;
+  requests: number;
+  totalTokens: number;
+  costUsd: number;
+  avgLatencyMs: number | null;
+  errorRate: number;
+}
+
 export interface SeriesPoint {
   /** Epoch ms, a multiple of bucketSeconds * 1000 (buckets are aligned to the UTC epoch). */
   bucketStart: number;
@@ -74,6 +84,8 @@ export interface GatewayStatsResult {
   ttftP95Ms: number | null;
   /** Sorted by requests descending, then model ascending. */
   byModel: ModelStats[];
+  /** Per kind of call, most used first; kinds without calls are left out. */
+  byKind: KindStats[];
   /** Non-empty buckets only, ascending. */
   series: SeriesPoint[];
   bucketSeconds: number;

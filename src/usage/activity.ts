@@ -1,7 +1,11 @@
 import type { FinishReason } from '../domain.ts';
 import type { ErrorCode } from '../core/errors.ts';
 
-/** One row of the activity log: exactly one per chat call, whatever its outcome. */
+/** Which kind of model call a row records. */
+export type CallKind = 'chat' | 'embedding' | 'rerank' | 'image';
+export const CALL_KINDS: readonly CallKind[] = ['chat', 'embedding', 'rerank', 'image'];
+
+/** One row of the activity log: exactly one per model call, whatever its outcome. */
 export interface ActivityEntry {
   /** Unique per call (a UUID): the store ignores a second insert of the same id, so a retried flush never duplicates. */
   id: string;
@@ -13,6 +17,7 @@ export interface ActivityEntry {
   provider: string;
   /** The model requested (the catalog id). */
   model: string;
+  kind: CallKind;
   stream: boolean;
   promptTokens: number;
   completionTokens: number;

@@ -43,6 +43,7 @@ function entry(over: Partial<ActivityEntry> = {}): ActivityEntry {
     keyId: 'key-a',
     gateway: 'gw-main',
     provider: 'together',
+    kind: 'chat',
     model: 'm/alpha',
     stream: false,
     promptTokens: 100,
@@ -84,6 +85,7 @@ function dataset(): ActivityEntry[] {
         at: NOW - off,
         keyId: keys[Math.floor(r() * keys.length)] ?? null,
         model: models[Math.floor(r() * models.length)] as string,
+        kind: (['chat', 'chat', 'chat', 'embedding', 'rerank', 'image'] as const)[Math.floor(r() * 6)],
         stream,
         promptTokens: prompt,
         completionTokens: completion,
@@ -160,6 +162,12 @@ function reference(rows: ActivityEntry[], q: StatsQuery): GatewayStatsResult {
         avgLatencyMs: sum(xs, (r) => r.latencyMs) / xs.length, errorRate: xs.filter(isError).length / xs.length,
       }))
       .sort((a, b) => b.requests - a.requests || (a.model < b.model ? -1 : 1)),
+    byKind: [...group((r) => r.kind).entries()]
+      .map(([kind, xs]) => ({
+        kind, requests: xs.length, totalTokens: sum(xs, (r) => r.totalTokens), costUsd: cost(xs),
+        avgLatencyMs: sum(xs, (r) => r.latencyMs) / xs.length, errorRate: xs.filter(isError).length / xs.length,
+      }))
+      .sort((a, b) => b.requests - a.requests || (a.kind < b.kind ? -1 : 1)),
     series: [...group((r) => Math.floor(r.at / bucketMs) * bucketMs).entries()]
       .map(([bucketStart, xs]) => ({
         bucketStart, requests: xs.length, totalTokens: sum(xs, (r) => r.totalTokens), costUsd: cost(xs), errors: xs.filter(isError).length,
@@ -204,6 +212,15 @@ function expectStats(actual: GatewayStatsResult, expected: GatewayStatsResult, l
     closeRel(m.costUsd, e?.costUsd ?? null, 1e-15, `${label} byModel ${m.model} costUsd`);
     closeRel(m.avgLatencyMs, e?.avgLatencyMs ?? null, 1e-9, `${label} byModel ${m.model} avgLatencyMs`);
     closeRel(m.errorRate, e?.errorRate ?? null, 1e-12, `${label} byModel ${m.model} errorRate`);
+  });
+  expect(actual.byKind.map((k) => [k.kind, k.requests, k.totalTokens]), `${label} byKind`).toEqual(
+    expected.byKind.map((k) => [k.kind, k.requests, k.totalTokens]),
+  );
+  actual.byKind.forEach((k, i) => {
+    const e = expected.byKind[i];
+    closeRel(k.costUsd, e?.costUsd ?? null, 1e-15, `${label} byKind ${k.kind} costUsd`);
+    closeRel(k.avgLatencyMs, e?.avgLatencyMs ?? null, 1e-9, `${label} byKind ${k.kind} avgLatencyMs`);
+    closeRel(k.errorRate, e?.errorRate ?? null, 1e-12, `${label} byKind ${k.kind} errorRate`);
   });
   expect(actual.series.map((p) => [p.bucketStart, p.requests, p.totalTokens, p.errors]), `${label} series`).toEqual(
     expected.series.map((p) => [p.bucketStart, p.requests, p.totalTokens, p.errors]),
@@ -362,7 +379,7 @@ function describeStore(name: 'sqlite' | 'postgres', makeHarness: () => Harness):
       expect(s).toEqual({
         totalRequests: 0, totalTokens: 0, promptTokens: 0, completionTokens: 0, totalCostUsd: 0, uniqueModels: 0, uniqueKeys: 0,
         avgTokensPerSecond: null, avgLatencyMs: null, errorRate: 0, cancelledRequests: 0, latencyP50Ms: null, latencyP95Ms: null,
-        ttftP50Ms: null, ttftP95Ms: null, byModel: [], series: [], bucketSeconds: 3600,
+        ttftP50Ms: null, ttftP95Ms: null, byModel: [], byKind: [], series: [], bucketSeconds: 3600,
       });
     });
 

@@ -1,4 +1,4 @@
-import type { QueryResolvers, StatsBucketResolvers } from '../../__generated__/resolvers-types.ts';
+import type { CallKind, KindUsageResolvers, QueryResolvers, StatsBucketResolvers } from '../../__generated__/resolvers-types.ts';
 import { describeKey, gatewayStats } from '../../usage/stats.ts';
 
 export const StatsQueries: Pick<QueryResolvers, 'gatewayStats' | 'me'> = {
@@ -9,4 +9,8 @@ export const StatsQueries: Pick<QueryResolvers, 'gatewayStats' | 'me'> = {
 
 export const StatsBucket: StatsBucketResolvers = {
   start: (point) => new Date(point.bucketStart).toISOString(),
+};
+
+export const KindUsage: KindUsageResolvers = {
+  kind: (usage) => usage.kind.toUpperCase() as CallKind,
 };
