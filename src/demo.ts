@@ -1,5 +1,6 @@
 import { configFromEnv } from './core/config.ts';
 import { createLogger } from './core/logger.ts';
+import { startTracing } from './observability/tracing.ts';
 import { createGateway } from './server.ts';
 import { createTogetherSimulator } from './simulator/index.ts';
 
@@ -17,6 +18,7 @@ const config = configFromEnv({
   DATABASE_URL: process.env.DATABASE_URL ?? ':memory:',
 });
 const logger = createLogger(config.logLevel, undefined, config.logPretty);
+const stopTracing = await startTracing(config.tracing, logger);
 const gateway = await createGateway({ config, logger });
 const url = await gateway.listen();
 const { key } = await gateway.services.keys.create({ name: `demo-${Date.now()}`, isAdmin: true });
@@ -35,7 +37,7 @@ process.stdout.write(
 );
 
 const stop = (): void => {
-  void Promise.allSettled([gateway.close(), simulator.close()]).then(() => process.exit(0));
+  void Promise.allSettled([gateway.close().then(stopTracing), simulator.close()]).then(() => process.exit(0));
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

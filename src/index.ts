@@ -1,5 +1,6 @@
 import { loadConfig } from './core/config.ts';
 import { createLogger } from './core/logger.ts';
+import { startTracing } from './observability/tracing.ts';
 import { createGateway } from './server.ts';
 import { PriceOverridesError } from './catalog/price-overrides.ts';
 
@@ -9,6 +10,8 @@ const logger = createLogger(config.logLevel, undefined, config.logPretty);
 if (!config.togetherApiKey) {
   logger.warn('TOGETHER_API_KEY is not set: chat and catalog calls will fail with PROVIDER_NOT_CONFIGURED (try `npm run demo`)');
 }
+// Before the gateway is built, so its first request is traced (a no-op without an OTLP endpoint).
+const stopTracing = await startTracing(config.tracing, logger);
 const gateway = await createGateway({ config, logger }).catch((err: unknown) => {
   // An operator's file that cannot be used: one line naming the setting and the entry, no stack trace.
   if (!(err instanceof PriceOverridesError)) throw err;
@@ -29,7 +32,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    gateway.close().then(
+    gateway.close().then(stopTracing).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');

@@ -5,7 +5,8 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
-import type { GraphQLError } from 'graphql';
+import type { Span } from '@opentelemetry/api';
+import { type GraphQLError, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { RequestAuth } from './auth/request-auth.ts';
@@ -19,6 +20,8 @@ import { HttpRequestTracker } from './core/http-drain.ts';
 import { type Logger, createLogger } from './core/logger.ts';
 import { registerSecrets, registerUrlPassword } from './core/secrets.ts';
 import { operationLogPlugin } from './observability/operation-log.ts';
+import { httpTraceContext, traceHttpRequest } from './observability/tracing.ts';
+import { tracingPlugin, wsTracing } from './graphql/tracing.ts';
 import { playgroundRouter } from './playground/index.ts';
 import { chatFastPath } from './rest/chat.ts';
 import { mountRest } from './rest/index.ts';
@@ -80,6 +83,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     connectionsCheckingInterval: Math.min(1000, config.security.httpHeadersTimeoutMs),
   };
   const httpServer = createServer(httpTimeouts, (req, res) => {
+    traceHttpRequest(req, res);
     const fast = draining ? undefined : fastPaths.find((f) => f.matches(req));
     if (!fast) return void app(req, res);
     requests.track(res);
@@ -94,26 +98,35 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', ...wsGuard.serverOptions() });
   wsGuard.attach(wsServer, logger);
   services.metrics.watchWebsockets(wsGuard);
-  const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string>; connectionAbort?: AbortController }>(
+  const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string>; connectionAbort?: AbortController; operationSpans?: Map<string, Span> }>(
     {
       schema,
       connectionInitWaitTimeout: wsGuard.connectionInitWaitTimeout,
       onSubscribe: wsGuard.onSubscribe,
-      onClose: wsGuard.onClose,
+      onClose: (ctx) => {
+        wsTracing.end(ctx.extra);
+        wsGuard.onClose(ctx);
+      },
       // Refuse new websocket sessions while draining (4403); live ones finish their streams.
       onConnect: (ctx) => (draining ? false : wsGuard.onConnect(ctx)),
-      context: (ctx, id): GatewayContext => {
+      context: (ctx, id, payload, args): GatewayContext => {
         const requestId = randomUUID();
         (ctx.extra.requestIds ??= new Map()).set(id, requestId);
         const auth = new RequestAuth(services.keys, ctx.connectionParams?.authorization);
-        return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: wsGuard.signalOf(ctx) };
+        const operationType = getOperationAST(args.document, args.operationName)?.operation ?? 'subscription';
+        const traceContext = wsTracing.begin(ctx.extra, id, ctx.connectionParams, payload.extensions ?? undefined, operationType, payload.operationName);
+        return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: wsGuard.signalOf(ctx), traceContext };
       },
       onNext: (ctx, id, _payload, _args, result) =>
         result.errors
           ? { ...result, errors: result.errors.map((e) => formatGraphQLError(toFormatted(e), e, logger, ctx.extra.requestIds?.get(id))) }
           : result,
-      onError: (ctx, id, _payload, errors) => errors.map((e) => formatGraphQLError(toFormatted(e), e, logger, ctx.extra.requestIds?.get(id))),
+      onError: (ctx, id, _payload, errors) => {
+        wsTracing.fail(ctx.extra, id, errors);
+        return errors.map((e) => formatGraphQLError(toFormatted(e), e, logger, ctx.extra.requestIds?.get(id)));
+      },
       onComplete: (ctx, id) => {
+        wsTracing.end(ctx.extra, id);
         ctx.extra.requestIds?.delete(id);
         wsGuard.onOperationEnd(ctx);
       },
@@ -143,6 +156,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Our own offline playground replaces Apollo's landing page, which loads from a CDN.
       ApolloServerPluginLandingPageDisabled(),
       operationLogPlugin(logger, services.metrics),
+      tracingPlugin(),
       rememberRequestIds,
       refuseUnstreamableSubscriptions,
       routerCallbacks({ operations: streamOperations, allowedUrls: config.httpStreams.callbackUrls, logger }),
@@ -177,7 +191,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (!res.writableFinished) controller.abort();
     });
     const auth = new RequestAuth(services.keys, req.headers.authorization);
-    return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: controller.signal };
+    return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: controller.signal, traceContext: httpTraceContext(res) };
   };
   // Subscriptions (and any operation) over SSE or multipart HTTP: before the JSON fast path, which would hand
   // them to Apollo Server.

@@ -37,6 +37,8 @@ export interface GatewayConfig {
   security: SecurityConfig;
   /** GraphQL subscriptions over plain HTTP (src/graphql/transports/). */
   httpStreams: HttpStreamsConfig;
+  /** OpenTelemetry traces, from the standard OTEL_* variables (src/observability/tracing.ts). */
+  tracing: TracingSettings;
 }
 
 export interface HttpStreamsConfig {
@@ -47,6 +49,13 @@ export interface HttpStreamsConfig {
    * Empty: callbacks refused, since the gateway would otherwise POST to any URL a key holder names.
    */
   callbackUrls: string[];
+}
+
+export interface TracingSettings {
+  /** An OTLP endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and the SDK is not disabled. */
+  enabled: boolean;
+  /** OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true: prompt and answer text on model-call spans (scrubbed of keys). */
+  captureMessageContent: boolean;
 }
 
 export interface SecurityConfig {
@@ -104,6 +113,13 @@ function listFrom(env: Env, name: string): string[] {
     .filter((v) => v !== '');
 }
 
+/** Tracing is on only with an OTLP endpoint; OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none turn it off. */
+function tracingFrom(env: Env): TracingSettings {
+  const endpoint = (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || '').trim();
+  const disabled = boolFrom(env, 'OTEL_SDK_DISABLED', false) || (env.OTEL_TRACES_EXPORTER ?? '').split(',').some((e) => e.trim() === 'none');
+  return { enabled: endpoint !== '' && !disabled, captureMessageContent: boolFrom(env, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', false) };
+}
+
 const blankToUndefined = (v: string | undefined): string | undefined => (v && v.trim() !== '' ? v.trim() : undefined);
 
 /** Pure: builds the config from an env map, so tests can make one without touching process.env. */
@@ -153,6 +169,7 @@ export function configFromEnv(env: Env): GatewayConfig {
       heartbeatMs: intFrom(env, 'HTTP_STREAM_HEARTBEAT_MS', 5000, 10),
       callbackUrls: listFrom(env, 'SUBSCRIPTION_CALLBACK_URLS'),
     },
+    tracing: tracingFrom(env),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Context as TraceContext } from '@opentelemetry/api';
 import type DataLoader from 'dataloader';
 import type { RequestAuth } from '../auth/request-auth.ts';
 import type { CatalogModel } from '../domain.ts';
@@ -13,4 +14,6 @@ export interface GatewayContext {
   modelLoader: DataLoader<string, CatalogModel | null>;
   /** Aborted when the client goes away (HTTP connection closed). */
   signal: AbortSignal;
+  /** The operation's trace context (parent of its model-call spans); undefined while tracing is off. */
+  traceContext?: TraceContext;
 }

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { context, propagation } from '@opentelemetry/api';
 import { Agent, type Dispatcher } from 'undici';
 
 /**
@@ -117,8 +118,13 @@ function flatHeaders(headers: unknown): string[] {
   const pairs: Iterable<[string, string]> =
     typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function' ? (headers as Iterable<[string, string]>) : Object.entries(headers as Record<string, string>);
   for (const [name, value] of pairs) flat.push(name, value);
+  // W3C trace context of the model-call span active around this request (src/observability/model-call-span.ts),
+  // so Together (or the simulator) can join the caller's trace. A no-op propagator while tracing is off.
+  propagation.inject(context.active(), flat, arraySetter);
   return flat;
 }
+
+const arraySetter = { set: (carrier: string[], key: string, value: string) => void carrier.push(key, value) };
 
 export interface PooledFetchOptions {
   /** Idle keep-alive sockets are closed after this long (Together's own keep-alive is longer). */
