@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { scrubSecrets } from '../core/secrets.ts';
-import { findGatewayError } from '../core/errors.ts';
+import { CancelledError, findGatewayError } from '../core/errors.ts';
 import { isTokenLimitMessage, limitError } from '../security/armor.ts';
 
 /** Codes that graphql-js / Apollo attach to malformed operations: the caller's mistake, safe to show. */
@@ -26,7 +26,22 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   return { ...out, message: scrubSecrets(out.message) };
 }
 
+/** The client went away (HTTP hang-up, socket closed): not a failure of ours, and nobody reads the answer. */
+export function isCancellation(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof CancelledError) return true;
+    current = (current as { originalError?: unknown; cause?: unknown }).originalError ?? (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 function formatForClient(formatted: GraphQLFormattedError, error: unknown, logger: Logger, requestId?: string): GraphQLFormattedError {
+  if (isCancellation(error)) {
+    // The call's row says CANCELLED and its summary line is at info; this is only the GraphQL side of it.
+    logger.debug({ requestId, path: formatted.path }, 'operation cancelled by the client');
+    return { message: 'The client cancelled the request', path: formatted.path, extensions: { code: 'CANCELLED' } };
+  }
   const gatewayError = findGatewayError(error);
   if (gatewayError) {
     return { message: gatewayError.message, locations: formatted.locations, path: formatted.path, extensions: { ...gatewayError.extensions } };

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { GatewayContext } from '../graphql/context.ts';
 import { findGatewayError } from '../core/errors.ts';
+import { isCancellation } from '../graphql/errors.ts';
 import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -42,8 +43,10 @@ export function operationLogPlugin(logger: Logger, metrics: GatewayMetrics): Apo
       const started = performance.now();
       return {
         async willSendResponse({ operationName, operation, errors }) {
-          const codes = (errors ?? []).map((e) => findGatewayError(e)?.code ?? (e.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR');
-          const outcome = codes[0] ?? 'ok';
+          // A cancelled operation is an outcome, not an error a client was given.
+          const cancelled = (errors ?? []).some(isCancellation);
+          const codes = cancelled ? [] : (errors ?? []).map((e) => findGatewayError(e)?.code ?? (e.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR');
+          const outcome = cancelled ? 'cancelled' : (codes[0] ?? 'ok');
           for (const code of codes) metrics.errors.inc({ code, face: 'graphql' });
           const kind = operation?.operation ?? 'unknown';
           metrics.operations.inc({ kind, operation: operationName ?? 'anonymous', outcome });

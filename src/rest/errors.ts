@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { type ErrorCode, type GatewayError, findGatewayError } from '../core/errors.ts';
+import { CancelledError, type ErrorCode, type GatewayError, findGatewayError } from '../core/errors.ts';
 import { requestIdOf } from '../http/request-id.ts';
 import { HttpError, type HttpCode } from '../http/http-error.ts';
 import { sendJson } from '../http/send.ts';
@@ -85,6 +85,11 @@ function classify(err: unknown, requestId: string, logger: Logger, fields: Reado
   }
   const parserError = err && typeof err === 'object' ? fromBodyParser(err as { type?: unknown; status?: unknown }) : undefined;
   if (parserError) return parserError;
+  if (err instanceof CancelledError) {
+    // The client hung up: not our failure, and nobody reads this (499 is nginx's "client closed request").
+    logger.debug({ requestId }, 'request cancelled by the client');
+    return { status: 499, body: { error: { message: err.message, type: 'cancelled', code: 'CANCELLED', param: null } }, retryAfterSeconds: undefined };
+  }
   logger.error({ err, requestId }, 'unexpected error in a REST route');
   return {
     status: 500,

@@ -4,8 +4,14 @@ import type { ChatStreamEvent } from '../../chat/service.ts';
 /**
  * Wraps a stream so that `return()` (unsubscribe, socket closed) aborts the upstream call at once. A plain
  * async generator would queue `return()` behind a pending `next()`, which waits on Together indefinitely.
+ *
+ * Once the consumer has called `return()` nobody is listening: a `next()` still in flight then ends the
+ * stream (`done`) instead of rejecting with the abort it caused. A rejection there reached graphql-ws, which
+ * sent an `error` frame for an id the client had just completed (the protocol forbids any further message for
+ * it) and logged it as an internal error; the call's row already says CANCELLED.
  */
 function abortOnReturn<T>(source: AsyncGenerator<T>, controller: AbortController, onEnd: () => void): AsyncGenerator<T> {
+  let returned = false;
   const settle = <R extends IteratorResult<T>>(result: Promise<R>): Promise<R> =>
     result.then(
       (r) => {
@@ -14,12 +20,14 @@ function abortOnReturn<T>(source: AsyncGenerator<T>, controller: AbortController
       },
       (err: unknown) => {
         onEnd();
+        if (returned) return { done: true, value: undefined } as R;
         throw err;
       },
     );
   const iterator: AsyncGenerator<T> = {
     next: () => settle(source.next()),
     return: (value?: unknown) => {
+      returned = true;
       controller.abort();
       return settle(source.return(value as T));
     },
