@@ -1,15 +1,18 @@
 /**
- * A small typed client for the gateway: queries and mutations over HTTP, subscriptions over graphql-ws,
- * every call typed by the `TypedDocumentNode` that codegen made from `client/operations/*.graphql`.
+ * A small typed client for the gateway: queries and mutations over HTTP, subscriptions over graphql-ws (or
+ * GraphQL over SSE where websockets are unavailable), every call typed by the `TypedDocumentNode` that codegen
+ * made from `client/operations/*.graphql`.
  *
  *   const gw = createGatewayClient({ url: 'http://127.0.0.1:8000', key: process.env.GATEWAY_KEY });
  *   const { models } = await gw.request(CatalogDocument, { search: 'llama' });   // models: typed
  *   for await (const { chatStream } of gw.subscribe(ChatStreamDocument, { input })) process.stdout.write(chatStream.delta);
  *
- * Works in browsers as is; Node 20 has no global WebSocket, so pass `webSocketImpl` (the `ws` package).
+ * Works in browsers as is. Node 20 has no global WebSocket: pass `webSocketImpl` (the `ws` package), or
+ * subscriptions go over SSE.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
+import { type Client as SseClient, createClient as createSseClient } from 'graphql-sse';
 import { type Client, type ClientOptions, createClient } from 'graphql-ws';
 
 export * from './__generated__/graphql.ts';
@@ -32,6 +35,12 @@ export interface GatewayClientOptions {
    * so the process exits that much later.
    */
   keepSocketOpenMs?: number;
+  /**
+   * How subscriptions travel. `auto` (default): graphql-ws when a WebSocket implementation exists, falling
+   * back to GraphQL over SSE for good when the websocket cannot connect (a proxy that blocks upgrades, a
+   * serverless host); SSE when there is no WebSocket at all. `ws` or `sse` force one.
+   */
+  subscriptionTransport?: 'auto' | 'ws' | 'sse';
 }
 
 /** A GraphQL error from the gateway; `code` is the first error's `extensions.code` (see the public contract). */
@@ -60,10 +69,12 @@ export interface GatewayClient {
   readonly endpoint: string;
   /** A query or a mutation over HTTP. Resolves to `data`; rejects with a GatewayError on any GraphQL error. */
   request<R, V>(document: TypedDocumentNode<R, V>, ...variables: VariablesArg<V>): Promise<R>;
-  /** A subscription over graphql-ws: each event's `data`. Breaking out of the loop unsubscribes (and cancels upstream). */
+  /** A subscription (graphql-ws or SSE, see `subscriptionTransport`): each event's `data`. Breaking out of the loop unsubscribes (and cancels upstream). */
   subscribe<R, V>(document: TypedDocumentNode<R, V>, ...variables: VariablesArg<V>): AsyncGenerator<R, void, undefined>;
   /** Closes the websocket, if one is open. */
   close(): Promise<void>;
+  /** The transport the next subscription will use (`ws` until a websocket failed to connect under `auto`). */
+  readonly subscriptionTransport: 'ws' | 'sse';
 }
 
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
@@ -71,6 +82,18 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const authorization = options.key ? `Bearer ${options.key}` : undefined;
   const doFetch = options.fetch ?? globalThis.fetch;
   let ws: Client | undefined;
+  let wsConnected = false;
+  const mode = options.subscriptionTransport ?? 'auto';
+  const hasWebSocket = options.webSocketImpl !== undefined || typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function';
+  let transport: 'ws' | 'sse' = mode === 'sse' || (mode === 'auto' && !hasWebSocket) ? 'sse' : 'ws';
+  let sse: SseClient | undefined;
+  const sseClient = (): SseClient =>
+    (sse ??= createSseClient({
+      url: endpoint,
+      headers: { ...options.headers, ...(authorization ? { authorization } : {}) },
+      fetchFn: options.fetch,
+      retryAttempts: 0,
+    }));
   const wsClient = (): Client =>
     (ws ??= createClient({
       url: endpoint.replace(/^http/, 'ws'),
@@ -80,6 +103,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       lazyCloseTimeout: options.keepSocketOpenMs ?? 0,
       // A CLI or a page should say what went wrong, not retry in silence.
       retryAttempts: 0,
+      on: { connected: () => void (wsConnected = true) },
     }));
 
   return {
@@ -107,23 +131,49 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       return body.data as never;
     },
     async *subscribe(document, ...[variables]) {
-      const iterator = wsClient().iterate({ query: print(document), variables: (variables ?? {}) as Record<string, unknown> });
+      const payload = { query: print(document), variables: (variables ?? {}) as Record<string, unknown> };
+      if (transport === 'sse') return yield* dataOf(sseClient().iterate(payload));
+      let received = false;
       try {
-        for await (const result of iterator) {
-          if (result.errors?.length) throw errorFrom(result.errors as GraphQLErrorShape[]);
-          if (result.data != null) yield result.data as never;
+        for await (const data of dataOf(wsClient().iterate(payload))) {
+          received = true;
+          yield data as never;
         }
       } catch (err) {
-        throw toGatewayError(err);
-      } finally {
-        await iterator.return?.();
+        // The websocket never connected (not a GraphQL error): under `auto`, SSE from now on.
+        if (mode === 'auto' && !received && !wsConnected && !(err instanceof GatewayError && err.code !== undefined)) {
+          transport = 'sse';
+          void ws?.dispose();
+          ws = undefined;
+          return yield* dataOf(sseClient().iterate(payload));
+        }
+        throw err;
       }
     },
     async close() {
       await ws?.dispose();
       ws = undefined;
+      sse?.dispose();
+      sse = undefined;
+    },
+    get subscriptionTransport() {
+      return transport;
     },
   };
+}
+
+/** Each result's `data`; GraphQL errors and transport failures as GatewayErrors. Leaving the loop unsubscribes. */
+async function* dataOf<R>(iterator: AsyncIterableIterator<{ data?: unknown; errors?: ReadonlyArray<unknown> }>): AsyncGenerator<R, void, undefined> {
+  try {
+    for await (const result of iterator) {
+      if (result.errors?.length) throw errorFrom(result.errors as GraphQLErrorShape[]);
+      if (result.data != null) yield result.data as R;
+    }
+  } catch (err) {
+    throw toGatewayError(err);
+  } finally {
+    await iterator.return?.();
+  }
 }
 
 /** `http://host:8000` and `http://host:8000/` → `http://host:8000/graphql`; a URL already ending in /graphql is kept. */

@@ -7,6 +7,7 @@ import { parse } from 'graphql';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type SubscriptionTransport,
   type WsResult,
   authorizationFrom,
   createPlaygroundFetcher,
@@ -15,6 +16,7 @@ import {
   wsConnectionParams,
 } from '../../src/playground/app/fetcher.ts';
 import { createTranscript } from '../../src/playground/app/transcript.ts';
+import { startNoUpgradeProxy } from '../helpers/no-upgrade-proxy.ts';
 import { CHAT_STREAM, LLAMA, type Stack, startStack, userMessage } from '../helpers/stack.ts';
 
 describe('header handling', () => {
@@ -89,6 +91,37 @@ describe('createPlaygroundFetcher against the gateway', () => {
     );
     expect(outcome[0]?.extensions?.code).toBe('MODEL_NOT_FOUND');
     expect(observer.getSnapshot().status).toBe('error');
+  });
+
+  it('streams over SSE where there is no WebSocket, the key as the Authorization header', async () => {
+    const observer = createTranscript();
+    const fetcher = createPlaygroundFetcher({ url: `${stack.url}/graphql`, subscriptionUrl: stack.wsUrl, fetch, observer });
+    const params = { query: CHAT_STREAM, operationName: 'Stream', variables: { input: { model: LLAMA, messages: userMessage('over sse') } } };
+    const results = await collect(fetcher(params, { headers: { Authorization: stack.key }, documentAST: parse(CHAT_STREAM) }));
+    expect(results.map((r) => (r.data?.chatStream as { delta: string }).delta).join('')).toBe('Echo: over sse');
+    expect(observer.getSnapshot()).toMatchObject({ status: 'done', text: 'Echo: over sse' });
+  });
+
+  it('falls back to SSE, for good, when the websocket upgrade is refused by a proxy', async () => {
+    const proxy = await startNoUpgradeProxy(stack.url);
+    try {
+      const transport: SubscriptionTransport = { current: 'ws' };
+      const observer = createTranscript();
+      const fetcher = createPlaygroundFetcher(
+        { url: `${proxy.url}/graphql`, subscriptionUrl: `${proxy.url.replace(/^http/, 'ws')}/graphql`, fetch, webSocketImpl: WebSocket, observer },
+        transport,
+      );
+      const params = { query: CHAT_STREAM, operationName: 'Stream', variables: { input: { model: LLAMA, messages: userMessage('behind a proxy') } } };
+      const first = await collect(fetcher(params, { headers: { Authorization: stack.key }, documentAST: parse(CHAT_STREAM) }));
+      expect(first.map((r) => (r.data?.chatStream as { delta: string }).delta).join('')).toBe('Echo: behind a proxy');
+      expect(observer.getSnapshot()).toMatchObject({ status: 'done', text: 'Echo: behind a proxy' });
+      expect(transport.current).toBe('sse');
+      expect(proxy.upgradesRefused()).toBe(1);
+      await collect(fetcher(params, { headers: { Authorization: stack.key }, documentAST: parse(CHAT_STREAM) }));
+      expect(proxy.upgradesRefused()).toBe(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -19,6 +19,7 @@ import {
   createGraphiQLFetcher,
 } from '@graphiql/toolkit';
 import { type DocumentNode, Kind, parse } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
 import { type ClientOptions, type ExecutionResult, type FormattedExecutionResult, createClient } from 'graphql-ws';
 
 export interface PlaygroundFetcherOptions {
@@ -90,18 +91,28 @@ export function isSubscription(params: FetcherParams, documentAST?: DocumentNode
   return operation?.operation === 'subscription';
 }
 
-export function createPlaygroundFetcher(options: PlaygroundFetcherOptions): Fetcher {
+/**
+ * Which transport subscriptions take: graphql-ws, or GraphQL over SSE where there is no WebSocket, and for
+ * the rest of the page's life once a websocket could not connect (a proxy that blocks upgrades).
+ */
+export interface SubscriptionTransport {
+  current: 'ws' | 'sse';
+}
+
+export function createPlaygroundFetcher(options: PlaygroundFetcherOptions, transport?: SubscriptionTransport): Fetcher {
   // Our gateway answers plain JSON (no multipart incremental delivery), so keep to the simple HTTP fetcher.
   const http = createGraphiQLFetcher({ url: options.url, fetch: options.fetch, enableIncrementalDelivery: false });
+  const hasWebSocket = options.webSocketImpl !== undefined || typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function';
+  const state: SubscriptionTransport = transport ?? { current: hasWebSocket ? 'ws' : 'sse' };
   return (params: FetcherParams, opts?: FetcherOpts) => {
     if (params.operationName !== 'IntrospectionQuery' && isSubscription(params, opts?.documentAST)) {
-      return subscribe(options, params, opts?.headers);
+      return subscribe(options, params, opts?.headers, state);
     }
     return http(params, opts && { ...opts, headers: httpHeaders(opts.headers) });
   };
 }
 
-function subscribe(options: PlaygroundFetcherOptions, params: FetcherParams, headers: Headers): Observable<ExecutionResult> {
+function subscribe(options: PlaygroundFetcherOptions, params: FetcherParams, headers: Headers, transport: SubscriptionTransport): Observable<ExecutionResult> {
   const observable = {
     subscribe(
       sinkOrNext?: Partial<Sink> | ((value: WsResult) => void),
@@ -112,44 +123,83 @@ function subscribe(options: PlaygroundFetcherOptions, params: FetcherParams, hea
         typeof sinkOrNext === 'object' && sinkOrNext !== null
           ? { next: sinkOrNext.next ?? noop, error: sinkOrNext.error ?? noop, complete: sinkOrNext.complete ?? noop }
           : { next: sinkOrNext ?? noop, error: error ?? noop, complete: complete ?? noop };
-      const client = createClient({
-        url: options.subscriptionUrl,
-        connectionParams: wsConnectionParams(headers),
-        webSocketImpl: options.webSocketImpl as ClientOptions['webSocketImpl'],
-        lazy: true,
-        lazyCloseTimeout: 0,
-        // Say what went wrong (a 4401/4403 close, an unreachable gateway) instead of retrying in silence.
-        retryAttempts: 0,
-      });
+      const payload = { query: params.query, variables: params.variables ?? undefined, operationName: params.operationName ?? undefined };
+      let dispose = (): void => undefined;
       let finished = false;
+      let received = false;
       const finish = (outcome: { error?: unknown; stopped?: boolean }) => {
         if (finished) return false;
         finished = true;
         options.observer?.end(outcome);
-        void client.dispose();
+        dispose();
         return true;
       };
-      options.observer?.start(params);
-      const unsubscribe = client.subscribe<Record<string, unknown>>(
-        { query: params.query, variables: params.variables ?? undefined, operationName: params.operationName ?? undefined },
-        {
-          next: (result) => {
-            if (finished) return;
-            options.observer?.next(result);
-            sink.next(result);
-          },
+      const onNext = (result: WsResult) => {
+        if (finished) return;
+        received = true;
+        options.observer?.next(result);
+        sink.next(result);
+      };
+      const onComplete = () => {
+        if (finish({})) sink.complete();
+      };
+      const onFail = (err: unknown) => {
+        const shown = toShownError(err);
+        if (finish({ error: shown })) sink.error(shown);
+      };
+
+      // GraphQL over SSE: the key goes as the Authorization header, like the HTTP queries.
+      const overSse = () => {
+        const client = createSseClient({
+          url: options.url,
+          headers: httpHeaders(headers) as Record<string, string> | undefined,
+          fetchFn: options.fetch,
+          retryAttempts: 0,
+        });
+        const unsubscribe = client.subscribe<Record<string, unknown>>(payload, { next: onNext, error: onFail, complete: onComplete });
+        dispose = () => {
+          unsubscribe();
+          client.dispose();
+        };
+      };
+
+      const overWebSocket = () => {
+        let connected = false;
+        const client = createClient({
+          url: options.subscriptionUrl,
+          connectionParams: wsConnectionParams(headers),
+          webSocketImpl: options.webSocketImpl as ClientOptions['webSocketImpl'],
+          lazy: true,
+          lazyCloseTimeout: 0,
+          // Say what went wrong (a 4401/4403 close, an unreachable gateway) instead of retrying in silence.
+          retryAttempts: 0,
+          on: { connected: () => void (connected = true) },
+        });
+        const unsubscribe = client.subscribe<Record<string, unknown>>(payload, {
+          next: onNext,
           error: (err) => {
-            const shown = toShownError(err);
-            if (finish({ error: shown })) sink.error(shown);
+            // The websocket never opened (not a GraphQL error): SSE for this run and every later one.
+            if (!connected && !received && !finished && !Array.isArray(err)) {
+              transport.current = 'sse';
+              void client.dispose();
+              overSse();
+              return;
+            }
+            onFail(err);
           },
-          complete: () => {
-            if (finish({})) sink.complete();
-          },
-        },
-      );
+          complete: onComplete,
+        });
+        dispose = () => {
+          unsubscribe();
+          void client.dispose();
+        };
+      };
+
+      options.observer?.start(params);
+      if (transport.current === 'sse') overSse();
+      else overWebSocket();
       return {
         unsubscribe() {
-          unsubscribe();
           finish({ stopped: true });
         },
       };

@@ -35,7 +35,7 @@ function StreamPanel({ transcript }: { transcript: Transcript }) {
       <p className="gw-hint" data-testid="key-hint">
         Chat operations need a gateway key: in <b>Headers</b> set <code>{'"Authorization": "Bearer <key>"'}</code> (
         <code>npm run demo</code> prints one). Subscriptions send it as graphql-ws{' '}
-        <code>connectionParams.authorization</code>.
+        <code>connectionParams.authorization</code> (or as the header over SSE where websockets are blocked).
       </p>
     );
   }
