@@ -30,6 +30,7 @@ const config: CodegenConfig = {
           StatsBucket: '../store/types.ts#SeriesPoint',
           KindUsage: '../store/types.ts#KindStats',
           GatewayKey: '../usage/stats.ts#GatewayKeyView',
+          KeyUsage: '../usage/stats.ts#KeyUsageView',
         },
         scalars: { ID: { input: 'string', output: 'string' } },
       },

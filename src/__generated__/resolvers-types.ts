@@ -3,7 +3,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { CatalogModel as CatalogModelMapper, ModelPricing as ModelPricingMapper } from '../domain.ts';
 import type { ChatResult as ChatResultMapper, ChatStreamEvent as ChatStreamEventMapper } from '../chat/service.ts';
-import type { GatewayStatsView as GatewayStatsViewMapper, GatewayKeyView as GatewayKeyViewMapper } from '../usage/stats.ts';
+import type { GatewayStatsView as GatewayStatsViewMapper, GatewayKeyView as GatewayKeyViewMapper, KeyUsageView as KeyUsageViewMapper } from '../usage/stats.ts';
 import type { SeriesPoint as SeriesPointMapper, KindStats as KindStatsMapper } from '../store/types.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 export type Maybe<T> = T | null;
@@ -228,6 +228,11 @@ export type GatewayStats = {
   /** Mean completion tokens per second over calls that produced tokens. */
   avgTokensPerSecond?: Maybe<Scalars['Float']['output']>;
   bucketSeconds: Scalars['Int']['output'];
+  /**
+   * Per key, most spent first: every key with calls in the range (rows without a key are in none). An admin sees
+   * every key; other keys see only their own entry. Each entry carries the key's budget and spend so far.
+   */
+  byKey: Array<KeyUsage>;
   /** Per kind of model call (chat, embedding, rerank, image), most used first; kinds without calls are left out. */
   byKind: Array<KindUsage>;
   /** Per model, most used first. */
@@ -255,6 +260,20 @@ export type GatewayStats = {
   ttftP95Ms?: Maybe<Scalars['Float']['output']>;
   uniqueKeys: Scalars['Int']['output'];
   uniqueModels: Scalars['Int']['output'];
+};
+
+/** One key's calls in the range of a `GatewayStats`, and its budget. */
+export type KeyUsage = {
+  __typename?: 'KeyUsage';
+  /** USD in the range, full precision. */
+  costUsd: Scalars['Float']['output'];
+  errorRate: Scalars['Float']['output'];
+  /** The key (its budgetUsd, spendUsd and remainingBudgetUsd are all-time, not for the range). */
+  key: GatewayKey;
+  requests: Scalars['Int']['output'];
+  /** The key is revoked (its calls before that still count). */
+  revoked: Scalars['Boolean']['output'];
+  totalTokens: Scalars['Float']['output'];
 };
 
 export type KindUsage = {
@@ -418,10 +437,15 @@ export type StatsBucket = {
   __typename?: 'StatsBucket';
   costUsd: Scalars['Float']['output'];
   errors: Scalars['Int']['output'];
+  /** Latency and time-to-first-token percentiles of the calls in this bucket (same histograms and precision as the totals'). */
+  latencyP50Ms?: Maybe<Scalars['Float']['output']>;
+  latencyP95Ms?: Maybe<Scalars['Float']['output']>;
   requests: Scalars['Int']['output'];
   /** Start of the bucket, ISO-8601 UTC. */
   start: Scalars['String']['output'];
   totalTokens: Scalars['Float']['output'];
+  ttftP50Ms?: Maybe<Scalars['Float']['output']>;
+  ttftP95Ms?: Maybe<Scalars['Float']['output']>;
 };
 
 export type StatsScope =
@@ -645,6 +669,7 @@ export type ResolversTypes = ResolversObject<{
   FunctionDefinitionInput: FunctionDefinitionInput;
   GatewayKey: ResolverTypeWrapper<GatewayKeyViewMapper>;
   GatewayStats: ResolverTypeWrapper<GatewayStatsViewMapper>;
+  KeyUsage: ResolverTypeWrapper<KeyUsageViewMapper>;
   KindUsage: ResolverTypeWrapper<KindStatsMapper>;
   Model: ResolverTypeWrapper<CatalogModelMapper>;
   ModelPricing: ResolverTypeWrapper<ModelPricingMapper>;
@@ -685,6 +710,7 @@ export type ResolversParentTypes = ResolversObject<{
   FunctionDefinitionInput: FunctionDefinitionInput;
   GatewayKey: GatewayKeyViewMapper;
   GatewayStats: GatewayStatsViewMapper;
+  KeyUsage: KeyUsageViewMapper;
   KindUsage: KindStatsMapper;
   Model: CatalogModelMapper;
   ModelPricing: ModelPricingMapper;
@@ -751,6 +777,7 @@ export type GatewayStatsResolvers<ContextType = GatewayContext, ParentType exten
   avgLatencyMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   avgTokensPerSecond?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   bucketSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  byKey?: Resolver<Array<ResolversTypes['KeyUsage']>, ParentType, ContextType>;
   byKind?: Resolver<Array<ResolversTypes['KindUsage']>, ParentType, ContextType>;
   byModel?: Resolver<Array<ResolversTypes['ModelUsage']>, ParentType, ContextType>;
   cancelledRequests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -770,6 +797,15 @@ export type GatewayStatsResolvers<ContextType = GatewayContext, ParentType exten
   ttftP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   uniqueKeys?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   uniqueModels?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type KeyUsageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['KeyUsage'] = ResolversParentTypes['KeyUsage']> = ResolversObject<{
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  errorRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['GatewayKey'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  revoked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  totalTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type KindUsageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['KindUsage'] = ResolversParentTypes['KindUsage']> = ResolversObject<{
@@ -830,9 +866,13 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
 export type StatsBucketResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['StatsBucket'] = ResolversParentTypes['StatsBucket']> = ResolversObject<{
   costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   errors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  latencyP50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  latencyP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   start?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   totalTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  ttftP50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  ttftP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
@@ -867,6 +907,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   FunctionCall?: FunctionCallResolvers<ContextType>;
   GatewayKey?: GatewayKeyResolvers<ContextType>;
   GatewayStats?: GatewayStatsResolvers<ContextType>;
+  KeyUsage?: KeyUsageResolvers<ContextType>;
   KindUsage?: KindUsageResolvers<ContextType>;
   Model?: ModelResolvers<ContextType>;
   ModelPricing?: ModelPricingResolvers<ContextType>;

@@ -15,6 +15,7 @@ import { ACTIVITY_COLUMNS, KEY_COLUMNS, activityFromRow, activityValues, keyFrom
 import {
   BUDGET_EPSILON_USD, type GroupRow, type HistRow, type SqlQuery, buildStats, groupsQuery, histQuery, planStats, uniqueKeysQuery,
 } from './stats-shared.ts';
+import { type KeyUsageRow, buildKeyUsage, keyUsageQuery } from './stats-keys.ts';
 import {
   type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, type StatsQuery, keyNameTaken,
 } from './types.ts';
@@ -259,14 +260,18 @@ class PostgresStore implements GatewayStore {
   async stats(query: StatsQuery): Promise<GatewayStatsResult> {
     const keyId = query.keyId ?? null;
     const plan = planStats(query.timeRange, query.now, keyId ?? '');
-    if (keyId === '') return buildStats(plan, [], [], null); // '' is never a key (such rows count as keyless)
+    const perSeries = query.seriesPercentiles === true;
+    if (keyId === '') return buildStats(plan, [], [], null, perSeries); // '' is never a key (such rows count as keyless)
     // Independent reads in parallel on the pool (not one snapshot: rows committed meanwhile may show in some).
-    const [groups, histRows, keyRows] = await Promise.all([
+    const [groups, histRows, keyRows, usageRows] = await Promise.all([
       this.rows<GroupRow>(groupsQuery('postgres', plan, query.gateway, keyId)),
-      this.rows<HistRow>(histQuery('postgres', plan, query.gateway, keyId)),
+      this.rows<HistRow>(histQuery('postgres', plan, query.gateway, keyId, perSeries)),
       keyId === null ? this.rows<{ n: number }>(uniqueKeysQuery(plan, query.gateway)) : Promise.resolve(null),
+      query.byKey && keyId === null ? this.rows<KeyUsageRow>(keyUsageQuery('postgres', plan, query.gateway)) : Promise.resolve(null),
     ]);
-    return buildStats(plan, groups, histRows, keyRows ? Number(keyRows[0]?.n ?? 0) : null);
+    const result = buildStats(plan, groups, histRows, keyRows ? Number(keyRows[0]?.n ?? 0) : null, perSeries);
+    if (usageRows) result.keyUsage = buildKeyUsage(usageRows);
+    return result;
   }
 
   async listActivity(filter: { keyId?: string | null; limit: number }): Promise<ActivityEntry[]> {

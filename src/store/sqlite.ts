@@ -15,6 +15,7 @@ import { ACTIVITY_COLUMNS, KEY_COLUMNS, activityFromRow, activityValues, keyFrom
 import {
   BUDGET_EPSILON_USD, type GroupRow, type HistRow, type SqlQuery, buildStats, groupsQuery, histQuery, planStats, uniqueKeysQuery,
 } from './stats-shared.ts';
+import { type KeyUsageRow, buildKeyUsage, keyUsageQuery } from './stats-keys.ts';
 import {
   type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, type StatsQuery, keyNameTaken,
 } from './types.ts';
@@ -227,13 +228,16 @@ class SqliteStore implements GatewayStore {
   async stats(query: StatsQuery): Promise<GatewayStatsResult> {
     const keyId = query.keyId ?? null;
     const plan = planStats(query.timeRange, query.now, keyId ?? '');
-    if (keyId === '') return buildStats(plan, [], [], null); // '' is never a key (such rows count as keyless)
+    const perSeries = query.seriesPercentiles === true;
+    if (keyId === '') return buildStats(plan, [], [], null, perSeries); // '' is never a key (such rows count as keyless)
     // One read transaction: a consistent snapshot across the three reads.
     return this.db.transaction(() => {
       const groups = this.all<GroupRow>(groupsQuery('sqlite', plan, query.gateway, keyId));
-      const histRows = this.all<HistRow>(histQuery('sqlite', plan, query.gateway, keyId));
+      const histRows = this.all<HistRow>(histQuery('sqlite', plan, query.gateway, keyId, perSeries));
       const uniqueKeys = keyId === null ? Number(this.all<{ n: number }>(uniqueKeysQuery(plan, query.gateway))[0]?.n ?? 0) : null;
-      return buildStats(plan, groups, histRows, uniqueKeys);
+      const result = buildStats(plan, groups, histRows, uniqueKeys, perSeries);
+      if (query.byKey && keyId === null) result.keyUsage = buildKeyUsage(this.all<KeyUsageRow>(keyUsageQuery('sqlite', plan, query.gateway)));
+      return result;
     })();
   }
 

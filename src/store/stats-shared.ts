@@ -63,6 +63,8 @@ export interface StatsPlan {
   series: Cover;
   /** Coarsest: for histograms and unique keys, which ignore the series. */
   summary: Cover;
+  /** Coarsest with the grains every key scope has: for usage per key (stats-keys.ts). */
+  perKey: Cover;
 }
 
 const ceilTo = (t: number, grain: number): number => Math.ceil(t / grain) * grain;
@@ -84,11 +86,11 @@ export function planStats(range: TimeRange, now: number, scope: string): StatsPl
   const seriesMs = SERIES_MS[range];
   if (range === 'ALL') {
     const all: Cover = { segments: [{ grain: DAY_MS, from: MIN_MS, to: MAX_MS }], raw: null };
-    return { seriesMs, series: all, summary: all };
+    return { seriesMs, series: all, summary: all, perKey: all };
   }
   const from = Math.ceil(now - RANGE_MS[range]); // `at` is integral: at >= x  <=>  at >= ceil(x)
   const grains = scope === ALL_KEYS_SCOPE ? SCOPE_GRAINS : KEY_GRAINS;
-  return { seriesMs, series: cover(from, SERIES_GRAIN[range], grains), summary: cover(from, DAY_MS, grains) };
+  return { seriesMs, series: cover(from, SERIES_GRAIN[range], grains), summary: cover(from, DAY_MS, grains), perKey: cover(from, DAY_MS, KEY_GRAINS) };
 }
 
 export interface SqlQuery {
@@ -96,7 +98,7 @@ export interface SqlQuery {
   params: unknown[];
 }
 
-const union = (parts: SqlQuery[]): SqlQuery => ({
+export const union = (parts: SqlQuery[]): SqlQuery => ({
   sql: parts.map((p) => p.sql).join('\nUNION ALL\n'),
   params: parts.flatMap((p) => p.params),
 });
@@ -108,10 +110,13 @@ function rawWhere(raw: Span, gateway: string, keyId: string | null): SqlQuery {
     : { sql: 'key_id = ? AND at >= ? AND at < ? AND gateway = ?', params: [keyId, raw.from, raw.to, gateway] };
 }
 
-const boolInt = (d: Dialect, col: string): string => (d === 'postgres' ? `${col}::int` : col);
+export const boolInt = (d: Dialect, col: string): string => (d === 'postgres' ? `${col}::int` : col);
 /** rollup.ts histBin() in SQL (ln may differ from Math.log in the last bit: harmless at a bin edge). */
 const binSql = (d: Dialect, col: string): string =>
   `CASE WHEN ${col} >= 1 THEN ${d === 'postgres' ? 'LEAST' : 'MIN'}(${HIST_MAX_BIN}, 1 + CAST(floor(ln(${col}) / ${Math.log(HIST_BASE)}) AS INTEGER)) ELSE 0 END`;
+
+/** SUM(cost_usd) to the last bit: see groupsQuery. */
+export const exactCostSum = (d: Dialect): string => (d === 'postgres' ? 'SUM(cost_usd::text::numeric)::float8' : 'SUM(cost_usd)');
 
 /**
  * Sums grouped three ways: kind 0 = per model, kind 1 = per series bucket (sb), kind 2 = per call kind (chat,
@@ -142,7 +147,7 @@ export function groupsQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId:
   }
   if (parts.length === 0) return { sql: 'SELECT 0 AS kind WHERE 1 = 0', params: [] };
   const u = union(parts);
-  const cost = d === 'postgres' ? 'SUM(cost_usd::text::numeric)::float8' : 'SUM(cost_usd)';
+  const cost = exactCostSum(d);
   const sums = `SUM(requests) AS requests, SUM(errors) AS errors, SUM(cancelled) AS cancelled, SUM(prompt_tokens) AS prompt_tokens,
     SUM(completion_tokens) AS completion_tokens, SUM(total_tokens) AS total_tokens, ${cost} AS cost_usd, SUM(cost_err) AS cost_err,
     SUM(latency_sum) AS latency_sum, SUM(tps_sum) AS tps_sum, SUM(tps_count) AS tps_count`;
@@ -158,25 +163,30 @@ export function groupsQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId:
 }
 
 /**
- * Histograms over the summary cover: one row per rollup bucket (lat/ttft JSON {bin: count}, summed in JS — cheaper
- * than unpacking JSON in SQL), plus (metric, bin, n) rows binned in SQL from the raw span (metric 0 = latency, 1 = TTFT).
+ * Histograms: one row per rollup bucket (lat/ttft JSON {bin: count}, summed in JS — cheaper than unpacking JSON in
+ * SQL), plus (metric, sb, bin, n) rows binned in SQL from the raw span (metric 0 = latency, 1 = TTFT). Over the
+ * summary cover (fewest rows) by default; with `perSeries`, over the series cover with each row's series bucket
+ * `sb`, so the same rows give the percentiles of every bucket and, summed, of the whole range.
  */
-export function histQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId: string | null): SqlQuery {
+export function histQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId: string | null, perSeries = false): SqlQuery {
   const scope = keyId ?? ALL_KEYS_SCOPE;
+  const s = plan.seriesMs;
   const nul = (pgType: string): string => (d === 'postgres' ? `NULL::${pgType}` : 'NULL');
-  const parts: SqlQuery[] = plan.summary.segments.map((seg) => ({
-    sql: `SELECT latency_hist AS lat, ttft_hist AS ttft, ${nul('int')} AS metric, ${nul('int')} AS bin, ${nul('bigint')} AS n
+  const covered = perSeries ? plan.series : plan.summary;
+  const sbOf = (col: string): string => (perSeries ? `(${col} / ${s}) * ${s}` : '0');
+  const parts: SqlQuery[] = covered.segments.map((seg) => ({
+    sql: `SELECT latency_hist AS lat, ttft_hist AS ttft, ${sbOf('bucket_start')} AS sb, ${nul('int')} AS metric, ${nul('int')} AS bin, ${nul('bigint')} AS n
       FROM rollup_hist WHERE gateway = ? AND scope = ? AND grain = ${seg.grain} AND bucket_start >= ? AND bucket_start < ?`,
     params: [gateway, scope, seg.from, seg.to],
   }));
-  if (plan.summary.raw) {
-    const w = rawWhere(plan.summary.raw, gateway, keyId);
+  if (covered.raw) {
+    const w = rawWhere(covered.raw, gateway, keyId);
     parts.push({
-      sql: `SELECT ${nul('jsonb')} AS lat, ${nul('jsonb')} AS ttft, metric, bin, COUNT(*) AS n FROM (
-          SELECT 0 AS metric, ${binSql(d, 'latency_ms')} AS bin FROM activity WHERE ${w.sql}
+      sql: `SELECT ${nul('jsonb')} AS lat, ${nul('jsonb')} AS ttft, sb, metric, bin, COUNT(*) AS n FROM (
+          SELECT 0 AS metric, ${sbOf('at')} AS sb, ${binSql(d, 'latency_ms')} AS bin FROM activity WHERE ${w.sql}
           UNION ALL
-          SELECT 1 AS metric, ${binSql(d, 'ttft_ms')} AS bin FROM activity WHERE ${w.sql} AND ttft_ms IS NOT NULL
-        ) r GROUP BY metric, bin`,
+          SELECT 1 AS metric, ${sbOf('at')} AS sb, ${binSql(d, 'ttft_ms')} AS bin FROM activity WHERE ${w.sql} AND ttft_ms IS NOT NULL
+        ) r GROUP BY metric, sb, bin`,
       params: [...w.params, ...w.params],
     });
   }
@@ -226,6 +236,8 @@ type JsonHist = string | Record<string, number> | null; // SQLite: JSON text; Po
 export interface HistRow {
   lat: JsonHist;
   ttft: JsonHist;
+  /** Series bucket start (histQuery perSeries), else 0. */
+  sb: number;
   metric: number | null;
   bin: number | null;
   n: number | null;
@@ -264,8 +276,44 @@ function accumulate(rows: GroupRow[]): Acc {
 
 const byModelOrder = (x: ModelStats, y: ModelStats): number => y.requests - x.requests || (x.model < y.model ? -1 : x.model > y.model ? 1 : 0);
 
-/** uniqueKeys: the count for the all-keys scope, or null for a one-key query (then 1 if it has rows, else 0). */
-export function buildStats(plan: StatsPlan, groups: GroupRow[], histRows: HistRow[], uniqueKeys: number | null): GatewayStatsResult {
+/** [latency, TTFT] bin counts. */
+type Histograms = readonly [Map<number, number>, Map<number, number>];
+
+function histogramsBySeriesBucket(histRows: HistRow[]): Map<number, Histograms> {
+  const bySb = new Map<number, Histograms>();
+  const of = (sb: number): Histograms => {
+    let h = bySb.get(sb);
+    if (h === undefined) bySb.set(sb, (h = [new Map(), new Map()]));
+    return h;
+  };
+  const bump = (m: Map<number, number>, bin: number, n: number): void => void m.set(bin, (m.get(bin) ?? 0) + n);
+  const addJson = (m: Map<number, number>, h: JsonHist): void => {
+    const obj: Record<string, number> = typeof h === 'string' ? JSON.parse(h) : (h ?? {});
+    for (const bin in obj) bump(m, Number(bin), Number(obj[bin]));
+  };
+  for (const row of histRows) {
+    const h = of(Number(row.sb));
+    if (row.lat !== null || row.ttft !== null) {
+      addJson(h[0], row.lat);
+      addJson(h[1], row.ttft);
+    } else bump(h[Number(row.metric) === METRIC_TTFT ? 1 : 0], Number(row.bin), Number(row.n));
+  }
+  return bySb;
+}
+
+function sumHistograms(parts: Iterable<Histograms>): Histograms {
+  const sum: Histograms = [new Map(), new Map()];
+  for (const part of parts) {
+    for (const i of [0, 1] as const) for (const [bin, n] of part[i]) sum[i].set(bin, (sum[i].get(bin) ?? 0) + n);
+  }
+  return sum;
+}
+
+/**
+ * uniqueKeys: the count for the all-keys scope, or null for a one-key query (then 1 if it has rows, else 0).
+ * perSeries: histRows came from histQuery(…, perSeries = true); each series point gets its percentiles.
+ */
+export function buildStats(plan: StatsPlan, groups: GroupRow[], histRows: HistRow[], uniqueKeys: number | null, perSeries = false): GatewayStatsResult {
   const modelRows = groups.filter((g) => Number(g.kind) === 0 && Number(g.requests) > 0);
   const total = accumulate(modelRows);
   const byModel: ModelStats[] = modelRows
@@ -291,17 +339,16 @@ export function buildStats(plan: StatsPlan, groups: GroupRow[], histRows: HistRo
       return { bucketStart: Number(g.sb), requests: a.requests, totalTokens: a.total, costUsd: a.cost.value, errors: a.errors };
     })
     .sort((x, y) => x.bucketStart - y.bucketStart);
-  const hists = [new Map<number, number>(), new Map<number, number>()] as const;
-  const bump = (i: 0 | 1, bin: number, n: number): void => void hists[i].set(bin, (hists[i].get(bin) ?? 0) + n);
-  const addJson = (i: 0 | 1, h: JsonHist): void => {
-    const obj: Record<string, number> = typeof h === 'string' ? JSON.parse(h) : (h ?? {});
-    for (const bin in obj) bump(i, Number(bin), Number(obj[bin]));
-  };
-  for (const h of histRows) {
-    if (h.lat !== null || h.ttft !== null) {
-      addJson(0, h.lat);
-      addJson(1, h.ttft);
-    } else bump(Number(h.metric) === METRIC_TTFT ? 1 : 0, Number(h.bin), Number(h.n));
+  const hists = histogramsBySeriesBucket(histRows);
+  const whole = sumHistograms(hists.values());
+  if (perSeries) {
+    for (const point of series) {
+      const h = hists.get(point.bucketStart);
+      point.latencyP50Ms = h ? percentileFromHist(h[0], 0.5) : null;
+      point.latencyP95Ms = h ? percentileFromHist(h[0], 0.95) : null;
+      point.ttftP50Ms = h ? percentileFromHist(h[1], 0.5) : null;
+      point.ttftP95Ms = h ? percentileFromHist(h[1], 0.95) : null;
+    }
   }
   const n = total.requests;
   return {
@@ -316,10 +363,10 @@ export function buildStats(plan: StatsPlan, groups: GroupRow[], histRows: HistRo
     avgLatencyMs: n > 0 ? total.latencySum / n : null,
     errorRate: n > 0 ? total.errors / n : 0,
     cancelledRequests: total.cancelled,
-    latencyP50Ms: percentileFromHist(hists[0], 0.5),
-    latencyP95Ms: percentileFromHist(hists[0], 0.95),
-    ttftP50Ms: percentileFromHist(hists[1], 0.5),
-    ttftP95Ms: percentileFromHist(hists[1], 0.95),
+    latencyP50Ms: percentileFromHist(whole[0], 0.5),
+    latencyP95Ms: percentileFromHist(whole[0], 0.95),
+    ttftP50Ms: percentileFromHist(whole[1], 0.5),
+    ttftP95Ms: percentileFromHist(whole[1], 0.95),
     byModel,
     byKind,
     series,

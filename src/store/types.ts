@@ -36,6 +36,10 @@ export interface StatsQuery {
   now: number;
   /** null/undefined = all keys (admin). */
   keyId?: string | null;
+  /** Also latency/TTFT percentiles per series bucket (reads finer histogram rows; off unless asked for). */
+  seriesPercentiles?: boolean;
+  /** Also usage per key (`keyUsage`); all-keys queries only (a one-key query is its own breakdown). */
+  byKey?: boolean;
 }
 
 export interface ModelStats {
@@ -64,6 +68,20 @@ export interface SeriesPoint {
   totalTokens: number;
   costUsd: number;
   errors: number;
+  /** Only when the query asked for `seriesPercentiles` (same log-scale histograms as the totals'). */
+  latencyP50Ms?: number | null;
+  latencyP95Ms?: number | null;
+  ttftP50Ms?: number | null;
+  ttftP95Ms?: number | null;
+}
+
+/** One key's calls in a range (rows without a key are in no entry). */
+export interface KeyUsageStats {
+  keyId: string;
+  requests: number;
+  errors: number;
+  totalTokens: number;
+  costUsd: number;
 }
 
 export interface GatewayStatsResult {
@@ -89,6 +107,8 @@ export interface GatewayStatsResult {
   /** Non-empty buckets only, ascending. */
   series: SeriesPoint[];
   bucketSeconds: number;
+  /** Only when the query asked for `byKey` with all keys: most spent first. */
+  keyUsage?: KeyUsageStats[];
 }
 
 /** Who holds a budget reservation: its id, the replica that made it (see heartbeat) and when. */

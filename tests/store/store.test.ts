@@ -407,6 +407,47 @@ function describeStore(name: 'sqlite' | 'postgres', makeHarness: () => Harness):
         expectStats(await s.stats(q), expected, `${timeRange}/${keyId}`);
       });
 
+      it.each(RANGES.flatMap((timeRange) => [null, 'key-b'].map((keyId) => ({ timeRange, keyId }))))(
+        'series percentiles and usage per key: $timeRange for keyId=$keyId',
+        async ({ timeRange, keyId }) => {
+          const q: StatsQuery = { gateway: 'gw-main', timeRange, now: NOW, keyId };
+          const expected = reference(rows, q);
+          const actual = await s.stats({ ...q, seriesPercentiles: true, byKey: true });
+          // Reading the finer histogram rows changes nothing else, and the totals' percentiles stay within bounds.
+          expectStats(actual, expected, `${timeRange}/${keyId} +series`);
+          const from = NOW - RANGE_MS[timeRange];
+          const sel = rows.filter((r) => r.gateway === 'gw-main' && r.at >= from && (keyId === null || r.keyId === keyId));
+          const bucketMs = SERIES_S[timeRange] * 1000;
+          for (const point of actual.series) {
+            const inBucket = sel.filter((r) => Math.floor(r.at / bucketMs) * bucketMs === point.bucketStart);
+            const ttfts = inBucket.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs]));
+            const label = `${timeRange}/${keyId} bucket ${point.bucketStart}`;
+            closePercentile(point.latencyP50Ms ?? null, nearestRank(inBucket.map((r) => r.latencyMs), 0.5), `${label} latencyP50Ms`);
+            closePercentile(point.latencyP95Ms ?? null, nearestRank(inBucket.map((r) => r.latencyMs), 0.95), `${label} latencyP95Ms`);
+            closePercentile(point.ttftP50Ms ?? null, nearestRank(ttfts, 0.5), `${label} ttftP50Ms`);
+            closePercentile(point.ttftP95Ms ?? null, nearestRank(ttfts, 0.95), `${label} ttftP95Ms`);
+          }
+          if (keyId !== null) {
+            expect(actual.keyUsage, 'a one-key query has no per-key breakdown').toBeUndefined();
+            return;
+          }
+          const keys = [...new Set(sel.flatMap((r) => (r.keyId ? [r.keyId] : [])))];
+          const perKey = keys.map((k) => {
+            const xs = sel.filter((r) => r.keyId === k);
+            const cost = new Kahan();
+            for (const x of xs) cost.add(x.costUsd ?? 0);
+            return { keyId: k, requests: xs.length, errors: xs.filter(isError).length, totalTokens: xs.reduce((n, x) => n + x.totalTokens, 0), costUsd: cost.value };
+          });
+          expect(keys.length).toBeGreaterThan(0);
+          expect(actual.keyUsage?.map((u) => [u.keyId, u.requests, u.errors, u.totalTokens]).sort()).toEqual(
+            perKey.map((u) => [u.keyId, u.requests, u.errors, u.totalTokens]).sort(),
+          );
+          for (const u of actual.keyUsage ?? []) closeRel(u.costUsd, perKey.find((e) => e.keyId === u.keyId)?.costUsd ?? null, 1e-15, `${timeRange} ${u.keyId} costUsd`);
+          const costs = (actual.keyUsage ?? []).map((u) => u.costUsd);
+          expect(costs, 'most spent first').toEqual([...costs].sort((a, b) => b - a));
+        },
+      );
+
       it('boundaries are exact: at = now - range is in, one millisecond earlier is out', async () => {
         for (const timeRange of ['LAST_1H', 'LAST_24H', 'LAST_7D', 'LAST_30D'] as const) {
           const at = await s.stats({ gateway: 'gw-main', timeRange, now: NOW });
