@@ -22,6 +22,7 @@ import { registerSecrets, registerUrlPassword } from './core/secrets.ts';
 import { operationLogPlugin } from './observability/operation-log.ts';
 import { httpTraceContext, traceHttpRequest } from './observability/tracing.ts';
 import { tracingPlugin, wsTracing } from './graphql/tracing.ts';
+import { dashboardRouter } from './dashboard/index.ts';
 import { playgroundRouter } from './playground/index.ts';
 import { chatFastPath } from './rest/chat.ts';
 import { mountRest } from './rest/index.ts';
@@ -183,6 +184,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   mountRest(app, services);
   // GET /graphql from a browser: GraphiQL (bundled at install time, assets under /playground/).
   if (config.playground) app.use(playgroundRouter(logger));
+  // GET /dashboard: usage charts for a key typed into the page (bundled at install time, assets under /dashboard/assets/).
+  if (config.dashboard) app.use(dashboardRouter(logger));
   const httpContext = async (req: IncomingMessage, res: ServerResponse): Promise<GatewayContext> => {
     const requestId = requestIdOf(res);
     // Aborted when the client hangs up before we answered: cancels the upstream call.

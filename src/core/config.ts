@@ -25,6 +25,8 @@ export interface GatewayConfig {
   logPretty: boolean;
   /** Serve the playground page and allow introspection (on unless NODE_ENV=production). */
   playground: boolean;
+  /** Serve GET /dashboard (on by default: the page shows nothing without a gateway key). */
+  dashboard: boolean;
   introspection: boolean;
   /** Circuit breaker per upstream: consecutive failures that open it, and the cool-down before a probe. */
   breakerFailureThreshold: number;
@@ -143,6 +145,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     logPretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : !production && process.stdout.isTTY === true,
     playground: boolFrom(env, 'PLAYGROUND', !production),
+    dashboard: boolFrom(env, 'DASHBOARD', true),
     introspection: boolFrom(env, 'INTROSPECTION', !production),
     breakerFailureThreshold: intFrom(env, 'BREAKER_FAILURE_THRESHOLD', 5, 1),
     breakerResetMs: intFrom(env, 'BREAKER_RESET_MS', 10_000, 1),

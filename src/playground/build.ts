@@ -8,12 +8,13 @@
  * by default anyway).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { type BuiltFile, bundleAtomically, megabytes } from '../core/browser-bundle.ts';
 import { fromRoot } from '../core/paths.ts';
+
+export type { BuiltFile };
 
 /**
  * Where the gateway looks for the bundle (see ./index.ts): src/playground/dist from the package root, also when
@@ -28,12 +29,6 @@ const WORKERS = {
   'json.worker': 'monaco-editor/esm/vs/language/json/json.worker.js',
   'graphql.worker': 'monaco-graphql/esm/graphql.worker.js',
 };
-
-export interface BuiltFile {
-  name: string;
-  bytes: number;
-  gzipBytes: number;
-}
 
 /** Why the bundle cannot be built here (a dependency missing), or null when it can. */
 export function missingBuildDependency(): string | null {
@@ -51,11 +46,7 @@ export function missingBuildDependency(): string | null {
 /** Builds into a temporary folder next to `outdir`, then swaps it in, so a running gateway never serves half a build. */
 export async function buildPlayground(outdir = PLAYGROUND_DIST): Promise<BuiltFile[]> {
   const { build } = await import('esbuild');
-  // Named `dist` inside a private folder: git ignores it even if a crash leaves it behind.
-  const scratch = join(dirname(outdir), `.build-${process.pid}-${Date.now()}`);
-  const staging = join(scratch, 'dist');
-  await mkdir(staging, { recursive: true });
-  try {
+  return bundleAtomically(outdir, async (staging) => {
     const common = {
       bundle: true,
       minify: true,
@@ -76,38 +67,12 @@ export async function buildPlayground(outdir = PLAYGROUND_DIST): Promise<BuiltFi
       jsx: 'automatic',
       loader: { '.graphql': 'text', '.ttf': 'file', '.woff': 'file', '.woff2': 'file' },
     });
+    // (5 MB of JS becomes ~1.5 MB gzipped.)
     await build({ ...common, entryPoints: WORKERS, format: 'iife' });
-    // Precompressed copies: the gateway sends these to browsers that accept gzip (5 MB of JS becomes ~1.5 MB).
-    for (const file of await listFiles(staging)) {
-      if (/\.(js|css)$/.test(file.name)) await writeFile(join(staging, `${file.name}.gz`), gzipSync(await readFile(join(staging, file.name)), { level: 9 }));
-    }
-    // Two builds at once (parallel test files on a fresh checkout): the last one wins.
-    for (let attempt = 0; ; attempt++) {
-      await rm(outdir, { recursive: true, force: true });
-      try {
-        await rename(staging, outdir);
-        break;
-      } catch (err) {
-        if (attempt >= 3 || !['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-      }
-    }
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-  return listFiles(outdir);
+  });
 }
 
-async function listFiles(dir: string, prefix = ''): Promise<BuiltFile[]> {
-  const files: BuiltFile[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await listFiles(path, `${prefix}${entry.name}/`)));
-    else if (!entry.name.endsWith('.gz')) files.push({ name: `${prefix}${entry.name}`, bytes: (await stat(path)).size, gzipBytes: gzipSync(await readFile(path)).length });
-  }
-  return files.sort((a, b) => b.bytes - a.bytes);
-}
-
-const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(2)} MB`;
+const mb = megabytes;
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const missing = missingBuildDependency();

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Router } from 'express';
 import type { Logger } from '../core/logger.ts';
+import { serveBundle } from '../http/static-bundle.ts';
 import { PLAYGROUND_DIST } from './build.ts';
 import { playgroundHtml as fallbackHtml } from './page.ts';
 
@@ -38,9 +39,7 @@ export function playgroundRouter(logger: Logger, distDir = PLAYGROUND_DIST): Rou
   const router = express.Router();
   const bundled = existsSync(join(distDir, 'app.js')) && existsSync(join(distDir, 'app.css'));
   if (bundled) {
-    router.use(PLAYGROUND_ASSETS, precompressed(distDir));
-    // No hashes in the file names: let browsers revalidate (a cheap 304) so a rebuilt bundle shows at once.
-    router.use(PLAYGROUND_ASSETS, express.static(distDir, { index: false, setHeaders: (res) => res.setHeader('cache-control', 'no-cache') }));
+    router.use(PLAYGROUND_ASSETS, ...serveBundle(distDir));
   } else {
     logger.warn({ distDir }, 'GraphiQL playground bundle not found (run `npm run build:playground`); serving the minimal fallback playground');
   }
@@ -56,18 +55,4 @@ export function playgroundRouter(logger: Logger, distDir = PLAYGROUND_DIST): Rou
     next();
   });
   return router;
-}
-
-/** Sends `<file>.gz` (written by the build) for .js/.css to clients that accept gzip. */
-function precompressed(distDir: string): express.RequestHandler {
-  return (req, res, next) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || !/^\/[\w./-]+\.(js|css)$/.test(req.path) || req.path.includes('..')) return next();
-    res.vary('accept-encoding');
-    const gz = join(distDir, `${req.path}.gz`);
-    if (!req.acceptsEncodings('gzip') || !existsSync(gz)) return next();
-    res.type(req.path.endsWith('.js') ? 'text/javascript' : 'text/css');
-    res.setHeader('content-encoding', 'gzip');
-    res.setHeader('cache-control', 'no-cache');
-    res.sendFile(gz, { lastModified: true, etag: true }, (err) => err && next(err));
-  };
 }
