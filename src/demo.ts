@@ -28,6 +28,7 @@ process.stdout.write(
     '',
     'Together GraphQL gateway — demo (answers come from the bundled Together simulator)',
     `  Playground:   ${url}/graphql`,
+    `  Dashboard:    ${url}/dashboard   (usage charts: sign in with the key below)`,
     `  GraphQL:      POST ${url}/graphql    ws: ${url.replace(/^http/, 'ws')}/graphql`,
     `  Gateway key:  ${key}   (admin; send it as  Authorization: Bearer <key>)`,
     `  Simulator:    ${simulatorUrl}`,

@@ -78,6 +78,7 @@ describe('the compiled build (npm run build → npm start)', () => {
   it('emits dist/src/index.js with every relative import rewritten from .ts to .js', () => {
     expect(existsSync(join(out, 'src', 'index.js'))).toBe(true);
     expect(existsSync(join(out, 'src', 'playground', 'app')), 'browser code is bundled by esbuild, not compiled').toBe(false);
+    expect(existsSync(join(out, 'src', 'dashboard', 'app')), 'browser code is bundled by esbuild, not compiled').toBe(false);
     const leftovers = jsFiles(out).filter((f) => /(?:from\s*|import\()\s*["'][^"']+\.tsx?["']/.test(readFileSync(f, 'utf8')));
     expect(leftovers).toEqual([]);
   });
@@ -123,10 +124,29 @@ describe('the compiled build (npm run build → npm start)', () => {
       expect(gateway.output()).toContain(JSON.stringify(join(ROOT, 'src', 'playground', 'dist')));
     }
 
+    // So is the dashboard's, at src/dashboard/dist.
+    const dashboard = await (await fetch(`${url}/dashboard`)).text();
+    if (existsSync(join(ROOT, 'src', 'dashboard', 'dist', 'app.js'))) expect(dashboard).toContain('/dashboard/assets/app.js');
+    else expect(dashboard).toContain('npm run build:dashboard');
+
     gateway.child.kill('SIGTERM');
     simulator.child.kill('SIGTERM');
     expect(await gateway.exit, gateway.output()).toBe(0);
     expect(await simulator.exit).toBe(0);
     expect(gateway.output()).not.toMatch(/"level":(?:50|60)/);
+  });
+});
+
+describe('npm run demo (compiled)', () => {
+  it('prints the playground, the dashboard and an admin key, and the dashboard URL serves the page', { timeout: 60_000 }, async () => {
+    const env = { ...process.env, NODE_OPTIONS: undefined, TOGETHER_API_KEY: undefined, CACHE_URL: undefined, DATABASE_URL: undefined, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+    const demo = start('src/demo.js', [], env, /Dashboard:\s+(http:\/\/\S+)/);
+    const dashboardUrl = await demo.match;
+    expect(demo.output()).toMatch(/Playground:\s+http:\/\/\S+\/graphql/);
+    expect(dashboardUrl).toMatch(/\/dashboard$/);
+    const res = await fetch(dashboardUrl);
+    expect(res.status).toBe(existsSync(join(ROOT, 'src', 'dashboard', 'dist', 'app.js')) ? 200 : 503);
+    demo.child.kill('SIGTERM');
+    expect(await demo.exit).toBe(0);
   });
 });

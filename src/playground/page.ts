@@ -48,7 +48,8 @@ pre#result{flex:1;overflow:auto;background:#f8fafc}
 <header><strong>Together GraphQL gateway</strong>
 <span id="examples"></span>
 <label>Authorization <input id="auth" placeholder="Bearer gw_…" autocomplete="off"></label>
-<button id="run">▶ Run</button><button id="stop" disabled>■ Stop</button></header>
+<button id="run">▶ Run</button><button id="stop" disabled>■ Stop</button>
+<a href="/dashboard" style="color:#93c5fd;margin-left:auto">Usage dashboard</a></header>
 <main><section><textarea id="query" spellcheck="false" aria-label="Operation"></textarea>
 <textarea id="variables" spellcheck="false" aria-label="Variables"></textarea></section>
 <section><div id="stream" aria-label="Streamed text"></div><pre id="result" aria-label="Result"></pre></section></main>

@@ -87,6 +87,7 @@ describe.skipIf(!hasChromium)('GraphiQL playground (headless Chromium)', { timeo
     // The operation editor shows the catalog query (Monaco finished loading, its workers came from /playground/).
     await expect.poll(async () => plain(await page.locator('.graphiql-query-editor').innerText()), { timeout: 20_000 }).toContain('query Catalog');
     await expect.poll(async () => plain(await page.getByTestId('key-hint').innerText())).toContain('Bearer <key>');
+    expect(await page.getByTestId('dashboard-link').getAttribute('href')).toBe('/dashboard');
   });
 
   it('runs the catalog query and shows the models in the result pane', async () => {

@@ -69,6 +69,9 @@ createRoot(root).render(
     <GraphiQL.Logo>Together gateway</GraphiQL.Logo>
     <GraphiQL.Footer>
       <StreamPanel transcript={transcript} />
+      <p className="gw-links">
+        <a href="/dashboard" data-testid="dashboard-link">Usage dashboard</a>: spend, latency and TTFT per model and key
+      </p>
     </GraphiQL.Footer>
   </GraphiQL>,
 );
