@@ -2,6 +2,7 @@
  * What the browser bundles (the playground, the dashboard) share at build time: build into a private folder,
  * write precompressed copies, then swap the result in whole, so a running gateway never serves half a build.
  */
+import { createRequire } from 'node:module';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -48,6 +49,19 @@ export async function listFiles(dir: string, prefix = ''): Promise<BuiltFile[]> 
     else if (!entry.name.endsWith('.gz')) files.push({ name: `${prefix}${entry.name}`, bytes: (await stat(path)).size, gzipBytes: gzipSync(await readFile(path)).length });
   }
   return files.sort((a, b) => b.bytes - a.bytes);
+}
+
+/** The first of `packages` not installed (a build without devDependencies), or null when all are. */
+export function firstMissingPackage(packages: readonly string[]): string | null {
+  const require = createRequire(import.meta.url);
+  for (const name of packages) {
+    try {
+      require.resolve(`${name}/package.json`);
+    } catch {
+      return name;
+    }
+  }
+  return null;
 }
 
 export const megabytes = (n: number): string => `${(n / 1024 / 1024).toFixed(2)} MB`;

@@ -5,10 +5,9 @@
  * after editing app/. Generated, never committed.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BuiltFile, bundleAtomically, megabytes } from '../core/browser-bundle.ts';
+import { type BuiltFile, bundleAtomically, firstMissingPackage, megabytes } from '../core/browser-bundle.ts';
 import { fromRoot } from '../core/paths.ts';
 
 /** Where the gateway looks for the bundle (./index.ts), from the package root (also when run from dist/). */
@@ -17,15 +16,7 @@ const APP_ENTRY = fromRoot('src', 'dashboard', 'app', 'main.tsx');
 
 /** Why the bundle cannot be built here (a devDependency missing), or null when it can. */
 export function missingDashboardDependency(): string | null {
-  const require = createRequire(import.meta.url);
-  for (const name of ['esbuild', 'preact', 'uplot', 'graphql', 'graphql-ws']) {
-    try {
-      require.resolve(`${name}/package.json`);
-    } catch {
-      return name;
-    }
-  }
-  return null;
+  return firstMissingPackage(['esbuild', 'preact', 'uplot', 'graphql', 'graphql-ws']);
 }
 
 export async function buildDashboard(outdir = DASHBOARD_DIST): Promise<BuiltFile[]> {

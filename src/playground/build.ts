@@ -8,10 +8,9 @@
  * by default anyway).
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BuiltFile, bundleAtomically, megabytes } from '../core/browser-bundle.ts';
+import { type BuiltFile, bundleAtomically, firstMissingPackage, megabytes } from '../core/browser-bundle.ts';
 import { fromRoot } from '../core/paths.ts';
 
 export type { BuiltFile };
@@ -32,15 +31,7 @@ const WORKERS = {
 
 /** Why the bundle cannot be built here (a dependency missing), or null when it can. */
 export function missingBuildDependency(): string | null {
-  const require = createRequire(import.meta.url);
-  for (const name of ['esbuild', 'graphiql', '@graphiql/toolkit', 'react', 'react-dom', 'monaco-graphql']) {
-    try {
-      require.resolve(`${name}/package.json`);
-    } catch {
-      return name;
-    }
-  }
-  return null;
+  return firstMissingPackage(['esbuild', 'graphiql', '@graphiql/toolkit', 'react', 'react-dom', 'monaco-graphql']);
 }
 
 /** Builds into a temporary folder next to `outdir`, then swaps it in, so a running gateway never serves half a build. */

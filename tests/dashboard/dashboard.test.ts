@@ -10,16 +10,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_DIST } from '../../src/dashboard/build.ts';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.ts';
 import type { ActivityEntry } from '../../src/usage/activity.ts';
 import { CHAT_MUTATION, CHAT_STREAM, LLAMA, type Stack, runStream, startStack, userMessage } from '../helpers/stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const shot = (name: string): string =>
   process.env.UPDATE_SCREENSHOTS ? fileURLToPath(new URL(`../../docs/${name}`, import.meta.url)) : join(tmpdir(), `gateway-${name}`);
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`tests/dashboard: skipped, ${CHROMIUM} is absent (apt-get install -y chromium; .ci/run installs it)`);
 
 const QWEN = 'Qwen/Qwen2.5-7B-Instruct-Turbo';
@@ -85,13 +84,7 @@ describe.skipIf(!hasChromium)('usage dashboard (headless Chromium)', { timeout: 
     await stream(teamKey, 'Count to five');
 
     userDataDir = await mkdtemp(join(tmpdir(), 'gw-dashboard-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1440, height: 1000 },
-      colorScheme: 'light',
-    });
+    context = await launchChromium(userDataDir, { viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
     page = context.pages()[0] ?? (await context.newPage());
     const origin = new URL(stack.url).origin;
     page.on('request', (req) => {

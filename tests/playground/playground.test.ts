@@ -11,17 +11,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLAYGROUND_DIST } from '../../src/playground/build.ts';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.ts';
 import { LLAMA, type Stack, startStack } from '../helpers/stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = process.env.UPDATE_SCREENSHOTS
   ? fileURLToPath(new URL('../../docs/playground.png', import.meta.url))
   : join(tmpdir(), 'gateway-playground.png');
 /** Sent from the headers editor. Today's gateway needs no key; once keys are enforced this must be a real one. */
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`tests/playground: skipped, ${CHROMIUM} is absent (apt-get install -y chromium; .ci/run installs it)`);
 
 /** Monaco renders spaces as U+00A0; compare plain text. */
@@ -42,21 +41,7 @@ describe.skipIf(!hasChromium)('GraphiQL playground (headless Chromium)', { timeo
     if (!existsSync(join(PLAYGROUND_DIST, 'app.js'))) throw new Error("no playground bundle: run 'npm run build:playground'");
     stack = await startStack({ sim: { chunkDelayMs: 15 } });
     userDataDir = await mkdtemp(join(tmpdir(), 'gw-playground-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1440, height: 900 },
-    });
+    context = await launchChromium(userDataDir);
     page = context.pages()[0] ?? (await context.newPage());
     const origin = new URL(stack.url).origin;
     page.on('request', (req) => {
