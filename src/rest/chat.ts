@@ -21,9 +21,9 @@ function chatCompletionsFormat(services: Services): WireFormat<OpenAIChatRequest
   return {
     authorization: (req) => req.headers.authorization,
     parse: fromOpenAIRequest,
-    completion: (result, _request, requestId) => toOpenAICompletion(result, `chatcmpl-${requestId}`),
-    stream(request, requestId) {
-      const framer = new ChunkFramer(`chatcmpl-${requestId}`, request.includeUsage);
+    completion: (result, _request, caller) => toOpenAICompletion(result, `chatcmpl-${caller.requestId}`),
+    stream(request, caller) {
+      const framer = new ChunkFramer(`chatcmpl-${caller.requestId}`, request.includeUsage);
       let doneSent = false;
       return {
         frame(event) {

@@ -54,7 +54,7 @@ function inputOf(call: ToolCall): Json {
 const toolUse = (call: ToolCall, input: Json): Json => ({ type: 'tool_use', id: call.id, name: call.function.name, input });
 
 /** The non-stream answer: thinking, then text, then one tool_use block per call. */
-export function toMessage(result: ChatResult, _request: MessagesRequest, requestId: string): Json {
+export function toMessage(result: ChatResult, requestId: string): Json {
   const content: Json[] = [];
   if (result.reasoning) content.push({ type: 'thinking', thinking: result.reasoning, signature: '' });
   if (result.content !== '' || (result.toolCalls.length === 0 && !result.reasoning)) content.push({ type: 'text', text: result.content });

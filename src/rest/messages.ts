@@ -15,8 +15,8 @@ function messagesFormat(services: Services): WireFormat<MessagesRequest> {
   return {
     authorization: messagesAuthorization,
     parse: fromMessagesRequest,
-    completion: toMessage,
-    stream: (request, requestId) => new MessageEventFramer(request, requestId),
+    completion: (result, _request, caller) => toMessage(result, caller.requestId),
+    stream: (request, caller) => new MessageEventFramer(request, caller.requestId),
     error: (err, requestId) => toAnthropicError(toRestError(err, requestId, services.logger, MESSAGES_FIELDS), requestId),
     // Anthropic's SDKs read the request id from this header (`_request_id`); x-request-id is set as everywhere.
     headers: (requestId) => ({ 'request-id': requestId }),

@@ -115,12 +115,21 @@ function responseObject(request: ResponsesRequest, id: string, createdAt: number
 }
 
 /** The non-stream answer: reasoning, then the message (when there is text), then the function calls. */
-export function toResponse(result: ChatResult, request: ResponsesRequest, requestId: string): Json {
+export function toResponse(
+  result: ChatResult,
+  request: ResponsesRequest,
+  requestId: string,
+  onMessage: (itemId: string, text: string) => void = () => undefined,
+): Json {
   const { status, incomplete } = statusOf(result.finishReason);
   const itemStatus: ItemStatus = status === 'completed' ? 'completed' : 'incomplete';
   const output: Json[] = [];
   if (result.reasoning) output.push(reasoningItem(itemId('rs', requestId, output.length), result.reasoning, itemStatus));
-  if (result.content !== '' || result.toolCalls.length === 0) output.push(messageItem(itemId('msg', requestId, output.length), result.content, itemStatus));
+  if (result.content !== '' || result.toolCalls.length === 0) {
+    const id = itemId('msg', requestId, output.length);
+    output.push(messageItem(id, result.content, itemStatus));
+    onMessage(id, result.content);
+  }
   for (const call of result.toolCalls) output.push(functionCallItem(itemId('fc', requestId, output.length), call, itemStatus));
   return responseObject(request, responseId(requestId), Math.floor(Date.now() / 1000), {
     status,
@@ -167,6 +176,8 @@ export class ResponseEventFramer implements WireStream {
   constructor(
     private readonly request: ResponsesRequest,
     private readonly requestId: string,
+    /** Told of each finished message item (its id and text), for later item references. */
+    private readonly onMessage: (itemId: string, text: string) => void = () => undefined,
   ) {
     this.id = responseId(requestId);
   }
@@ -193,6 +204,7 @@ export class ResponseEventFramer implements WireStream {
       this.emit('response.output_text.done', { ...at, content_index: 0, text: item.text, logprobs: [] });
       this.emit('response.content_part.done', { ...at, content_index: 0, part: outputText(item.text) });
       done = messageItem(item.id, item.text, status);
+      this.onMessage(item.id, item.text);
     } else {
       const call = item.call!;
       this.emit('response.function_call_arguments.done', { ...at, name: call.function.name, arguments: call.function.arguments });

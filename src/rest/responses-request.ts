@@ -57,8 +57,11 @@ function textOf(content: unknown, at: string): string {
     .join('\n');
 }
 
+/** The text of one of the gateway's own earlier message items, by id; undefined when it is not known. */
+export type ItemLookup = (itemId: string) => string | undefined;
+
 /** The `input` list → chat messages: consecutive function_call items join the assistant turn they belong to. */
-function messagesOf(input: unknown): ChatMessageInput[] {
+function messagesOf(input: unknown, lookup: ItemLookup): ChatMessageInput[] {
   if (typeof input === 'string') return [{ role: 'USER', content: input }];
   if (!Array.isArray(input)) throw badInput('input must be a string or a list of input items', 'input');
   const messages: ChatMessageInput[] = [];
@@ -80,13 +83,17 @@ function messagesOf(input: unknown): ChatMessageInput[] {
     } else if (type === 'reasoning') {
       // Together's chat API takes no earlier reasoning: a client sending it back loses nothing by its omission.
     } else if (type === 'item_reference') {
-      // The Vercel AI SDK refers to reasoning items by id (it assumes OpenAI stored them): skipped as above.
-      // Any other item cannot be recovered by a gateway that stores nothing.
+      // The Vercel AI SDK refers to earlier items by id (it assumes OpenAI stored them). Reasoning is skipped
+      // as above; the gateway's own message items are recalled (rest/response-items.ts); nothing else can be.
       if (typeof item.id === 'string' && item.id.startsWith('rs_')) return;
-      throw badInput(
-        `${at}: item_reference ${JSON.stringify(item.id)} cannot be resolved: this gateway does not store responses. Send the item itself (Vercel AI SDK: providerOptions.openai.store = false)`,
-        at,
-      );
+      const text = typeof item.id === 'string' ? lookup(item.id) : undefined;
+      if (text === undefined) {
+        throw badInput(
+          `${at}: item_reference ${JSON.stringify(item.id)} cannot be resolved: this gateway stores no responses (it recalls its own recent message items only, on the replica that answered). Send the item itself (Vercel AI SDK: providerOptions.openai.store = false)`,
+          at,
+        );
+      }
+      messages.push({ role: 'ASSISTANT', content: text });
     } else {
       throw badInput(`${at}.type ${JSON.stringify(type)} is not supported: use message, function_call, function_call_output or reasoning items`, `${at}.type`);
     }
@@ -131,7 +138,7 @@ function formatOf(text: unknown): { format: Json; input: ChatInput['responseForm
 }
 
 /** A JSON body → ChatInput. Unknown fields are ignored; wrong types go on to validation, which names them. */
-export function fromResponsesRequest(body: unknown): ResponsesRequest {
+export function fromResponsesRequest(body: unknown, lookup: ItemLookup = () => undefined): ResponsesRequest {
   if (!isObject(body)) throw badInput('The request body must be a JSON object');
   for (const [field, message] of Object.entries(STATEFUL)) if (!absent(body[field])) throw badInput(message, field);
   if (body.background === true) throw badInput('background is not supported: responses are not stored, so they cannot be polled', 'background');
@@ -139,7 +146,7 @@ export function fromResponsesRequest(body: unknown): ResponsesRequest {
   if (absent(body.input)) throw badInput('input is required', 'input');
   if (!absent(body.instructions) && typeof body.instructions !== 'string') throw badInput('instructions must be a string', 'instructions');
   const instructions = typeof body.instructions === 'string' && body.instructions !== '' ? body.instructions : null;
-  const messages = messagesOf(body.input);
+  const messages = messagesOf(body.input, lookup);
   if (instructions !== null) messages.unshift({ role: 'SYSTEM', content: instructions });
   const tools = toolsOf(body.tools);
   const { format, input: responseFormat } = formatOf(body.text);

@@ -32,14 +32,20 @@ export interface WireStream {
   end?(): string;
 }
 
+/** Who is calling: the request id (which names what the gateway makes) and the authenticated key. */
+export interface WireCaller {
+  requestId: string;
+  keyId: string;
+}
+
 export interface WireFormat<R extends WireRequest = WireRequest> {
   /** The key as an `Authorization` header value (Anthropic clients send `x-api-key` instead). */
   authorization(req: IncomingMessage): unknown;
   /** The client's JSON → the core's input; throws BAD_USER_INPUT for what the format itself cannot express. */
-  parse(body: unknown): R;
-  /** The non-stream answer body; `requestId` makes the ids of what the gateway names itself. */
-  completion(result: ChatResult, request: R, requestId: string): unknown;
-  stream(request: R, requestId: string): WireStream;
+  parse(body: unknown, caller: WireCaller): R;
+  /** The non-stream answer body. */
+  completion(result: ChatResult, request: R, caller: WireCaller): unknown;
+  stream(request: R, caller: WireCaller): WireStream;
   /** Any failure → status and this format's error body (through rest/errors.ts, the one REST error path). */
   error(err: unknown, requestId: string): RestError;
   /** Headers every answer of this format carries (Anthropic's `request-id`). */
@@ -85,7 +91,7 @@ interface WireCall<R extends WireRequest> {
 async function complete<R extends WireRequest>(services: Services, res: ServerResponse, call: WireCall<R>): Promise<void> {
   const result = await services.chat.complete(call.request.input, call.caller, call.controller.signal);
   res.setHeader('x-gateway-overhead-ms', call.overheadMs());
-  sendJson(res, 200, call.format.completion(result, call.request, call.caller.requestId));
+  sendJson(res, 200, call.format.completion(result, call.request, call.caller));
 }
 
 /**
@@ -110,7 +116,7 @@ async function stream<R extends WireRequest>(services: Services, res: ServerResp
     headersAlone = setTimeout(() => {
       if (!res.headersSent && !res.destroyed) res.flushHeaders();
     }, SSE_HEADERS_ALONE_AFTER_MS);
-    const framer = call.format.stream(call.request, call.caller.requestId);
+    const framer = call.format.stream(call.request, call.caller);
     try {
       for await (const event of events) {
         // One write per event: each write is a syscall, the main cost of relaying a stream. Leaving the loop
@@ -167,8 +173,9 @@ export async function serveWireCall<R extends WireRequest>(
   try {
     const body = await readBody();
     const key = await services.keys.authenticate(format.authorization(res.req));
-    const request = format.parse(body);
-    const call: WireCall<R> = { format, request, caller: { requestId, keyId: key.id, key, timing }, controller, overheadMs };
+    const caller = { requestId, keyId: key.id, key, timing };
+    const request = format.parse(body, caller);
+    const call: WireCall<R> = { format, request, caller, controller, overheadMs };
     await (request.stream ? stream(services, res, call) : complete(services, res, call));
   } catch (err) {
     if (!res.headersSent) res.setHeader('x-gateway-overhead-ms', overheadMs());

@@ -1,5 +1,5 @@
 import { createOpenAI } from '@ai-sdk/openai';
-import { APICallError, generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
+import { APICallError, type ModelMessage, generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { synthesizeReply } from '../../src/simulator/index.ts';
 import { expectedFromStream, fixtureText } from '../helpers/recordings.ts';
@@ -101,6 +101,33 @@ describe('the Vercel AI SDK openai(model) against /v1/responses', () => {
     await result.consumeStream();
     expect(await result.toolCalls).toMatchObject([{ toolCallId: recorded.toolCalls[0]!.id, toolName: 'square_root' }]);
     expect(await result.finishReason).toBe('tool-calls');
+  });
+
+  it('a second turn: the SDK refers to its earlier answer by item id (store: true by default), and Together gets the text', async () => {
+    const first = await generateText({ model: openai(LLAMA), prompt: 'one two three' });
+    const history: ModelMessage[] = [{ role: 'user', content: 'one two three' }, ...first.response.messages];
+    const second = streamText({ model: openai(LLAMA), messages: [...history, { role: 'user', content: 'and four?' }] });
+    await second.consumeStream();
+    const sentBody = sent().at(-1)!.body;
+    expect(sentBody.messages).toEqual([
+      { role: 'user', content: 'one two three' },
+      { role: 'assistant', content: first.text },
+      { role: 'user', content: 'and four?' },
+    ]);
+    // The third turn refers to the streamed answer the same way.
+    const third = await generateText({ model: openai(LLAMA), messages: [...history, { role: 'user', content: 'and four?' }, ...(await second.response).messages, { role: 'user', content: 'five?' }] });
+    expect(sent().at(-1)!.body.messages.at(-2)).toEqual({ role: 'assistant', content: await second.text });
+    expect(third.text).not.toBe('');
+  });
+
+  it('an item reference is recalled for the key that got the answer only', async () => {
+    const first = await generateText({ model: openai(LLAMA), prompt: 'one two three' });
+    const { key } = await newKey(stack, 'ai-sdk-other-key');
+    const other = createOpenAI({ baseURL: `${stack.url}/v1`, apiKey: key });
+    const err = await generateText({ model: other(LLAMA), messages: [{ role: 'user', content: 'one two three' }, ...first.response.messages, { role: 'user', content: 'and four?' }], maxRetries: 0 }).catch((e: unknown) => e);
+    expect(APICallError.isInstance(err)).toBe(true);
+    expect((err as APICallError).statusCode).toBe(400);
+    expect((err as APICallError).responseBody).toMatch(/cannot be resolved/);
   });
 
   it('errors keep their status: an unknown model is a 404 APICallError with the contract code', async () => {
