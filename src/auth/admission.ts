@@ -1,6 +1,6 @@
 import type { CatalogModel, ChatRequest } from '../domain.ts';
 import { GatewayError } from '../core/errors.ts';
-import { promptChars } from '../chat/call-log.ts';
+import { promptTokenBound } from '../chat/call-log.ts';
 import { computeCostUsd } from '../chat/cost.ts';
 import type { AuthenticatedKey } from './keys.ts';
 import { type BudgetGuard, type BudgetTicket, type RequestLimiter } from './limits.ts';
@@ -22,9 +22,10 @@ export class Admission {
     if (!key) throw new GatewayError('UNAUTHENTICATED', 'Missing gateway key: send Authorization: Bearer <key>');
     await this.limiter.hit(key);
     if (key.budgetUsd === null) return null;
-    // ~3 characters a token errs high for English, so the reservation covers the prompt (tools included).
+    // An upper bound on the prompt for any script (UTF-8 bytes + the chat template's allowance), so the
+    // reservation covers the prompt (tools included) on CJK text and emoji as on English.
     const estimate = computeCostUsd(
-      { promptTokens: Math.ceil(promptChars(request) / 3), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 },
+      { promptTokens: promptTokenBound(request), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 },
       model?.pricing ?? null,
     );
     return this.budget.reserve(key, estimate ?? 0);

@@ -26,6 +26,7 @@ import {
 } from '@opentelemetry/api';
 import type { TracingSettings } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
+import { scrubSecrets } from '../core/secrets.ts';
 
 const TRACER_NAME = 'together-graphql-gateway';
 let enabled = false;
@@ -117,7 +118,8 @@ export function startOperationSpan(parent: Context | undefined, type: string, na
 /** Ends a span with ERROR status and `error.type` = our error code. */
 export function failSpan(span: Span, code: string, message?: string): void {
   span.setAttribute('error.type', code);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: message ?? code });
+  // Span messages leave the process like log lines: the one scrubber (core/secrets.ts).
+  span.setStatus({ code: SpanStatusCode.ERROR, message: message === undefined ? code : scrubSecrets(message) });
   span.end();
 }
 

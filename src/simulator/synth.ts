@@ -30,10 +30,28 @@ function words(text: string): string[] {
 }
 
 /**
+ * Prompt tokens of a text: one per word, except that each character of three or more UTF-8 bytes (CJK,
+ * emoji) is a token of its own, as real BPE tokenizers make them (Llama 3's gives about one token per CJK
+ * character: 1,000 of them in one word are ~1,000 tokens, not 1). Budgets must hold on such text (issue 16).
+ */
+function promptTokensOf(text: string): number {
+  let tokens = 0;
+  for (const word of words(text)) {
+    let wide = 0;
+    let narrow = 0;
+    for (const ch of word) if (ch.codePointAt(0)! >= 0x800) wide++;
+    else narrow++;
+    tokens += wide + (narrow > 0 ? 1 : 0);
+  }
+  return tokens;
+}
+
+/**
  * The reply the simulator gives when no scenario is forced:
  * text = `Echo: ` + last user message content, tokenised on whitespace, every token after the
  * first carrying one leading space (["Echo:", " hello", " world"]).
- * promptTokens = words across all message contents + 3 × messages.
+ * promptTokens = words across all message contents (each CJK character or emoji one token: promptTokensOf)
+ * + 3 × messages.
  * `max_tokens` smaller than the token count truncates and finishes with "length".
  */
 export function synthesizeReply(body: any): SynthReply {
@@ -43,7 +61,7 @@ export function synthesizeReply(body: any): SynthReply {
   for (const m of messages) {
     const content = m && typeof m === 'object' ? (m as { content?: unknown }).content : undefined;
     const text = contentText(content);
-    promptWords += words(text).length;
+    promptWords += promptTokensOf(text);
     if ((m as { role?: unknown } | null)?.role === 'user') lastUser = text;
   }
   let tokens = words(`Echo: ${lastUser}`).map((w, i) => (i === 0 ? w : ' ' + w));

@@ -173,9 +173,10 @@ describe('per-key limits', () => {
   });
 
   it('budget: 50 concurrent calls on a key with room for 10 → 10 answers, 40 BUDGET_EXCEEDED, spend within budget', async () => {
-    // Reservation per call: (ceil(chars / 3) prompt + maxTokens) × $0.88/1M; the budget holds exactly 10 of them.
+    // Reservation per call: (prompt bound + maxTokens) × $0.88/1M, the bound being UTF-8 bytes + 128 + 16 per
+    // message (docs/usage.md); the budget holds exactly 10 of them.
     const content = 'count to three';
-    const reservation = ((Math.ceil(content.length / 3) + 20) * 0.88) / 1e6;
+    const reservation = ((Buffer.byteLength(content) + 128 + 16 + 20) * 0.88) / 1e6;
     const budget = reservation * 10 * (1 + 1e-9);
     const k = await newKey('budget-10', { budgetUsd: budget });
     const before = stack.sim.stats.chatCalls;
