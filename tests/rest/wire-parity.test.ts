@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ActivityEntry } from '../../src/usage/activity.ts';
-import { LLAMA, type Stack, startStack } from '../helpers/stack.ts';
+import { LLAMA, type Stack, TEST_UPSTREAM_KEY, startStack } from '../helpers/stack.ts';
 import { jsonOf, newKey, rowsOf } from './helpers.ts';
 
 /**
@@ -89,6 +89,25 @@ describe('one core behind chat completions, Responses and Messages', () => {
     expect(rows[1]).toEqual(rows[0]);
     expect(rows[2]).toEqual(rows[0]);
     expect(rows[0]).toMatchObject({ errorCode: 'BAD_USER_INPUT', finishReason: 'ERROR' });
+  });
+
+  it('the one scrubber covers the new formats: a key Together quotes is masked in JSON errors and stream error events', async () => {
+    const leaky = `Incorrect API key provided: ${TEST_UPSTREAM_KEY}`;
+    const chunk = { id: 'c1', object: 'chat.completion.chunk', created: 1, model: LLAMA, choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] };
+    for (const stream of [false, true]) {
+      for (let i = 0; i < 3; i++) {
+        stack.sim.addFault(
+          stream
+            ? { route: 'chat', status: 200, headers: { 'content-type': 'text/event-stream' }, body: `data: ${JSON.stringify(chunk)}\n\ndata: ${JSON.stringify({ error: { message: leaky, type: 'server_error' } })}\n\n` }
+            : { route: 'chat', status: 400, body: { error: { message: leaky, type: 'invalid_request_error' } } },
+        );
+      }
+      const answers = await callAll(stack.key, { stream });
+      for (const { text } of answers.slice(1)) {
+        expect(text).not.toContain(TEST_UPSTREAM_KEY);
+        expect(text).toContain('[redacted]');
+      }
+    }
   });
 
   it('the key\'s limits hold across the three formats: an rpm of 2 refuses the third call, whatever its format', async () => {
