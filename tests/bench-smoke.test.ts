@@ -28,7 +28,7 @@ describe('npm run bench -- --smoke', () => {
       expect(r.throughput16Clients.upstream20ms[target].reqPerSec).toBeGreaterThan(0);
     }
     for (const concurrency of Object.keys(r.streaming)) {
-      for (const face of ['direct', 'restSse', 'chatStream']) expect(r.streaming[concurrency][face].ttftP50).toBeGreaterThan(0);
+      for (const face of ['direct', 'restSse', 'chatStream', 'chatStreamSse', 'chatStreamMultipart']) expect(r.streaming[concurrency][face].ttftP50).toBeGreaterThan(0);
     }
     expect(r.streaming['1'].chatStreamNewSocket.ttftP50).toBeGreaterThan(0);
     expect(r.memory.openStreams).toBe(20);

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type GatewayProc, type Proc, rssMiB, runBench, startGateway, startPortkey, startSimulator } from './procs.ts';
-import { type StreamStats, graphqlStream, sseStream, summarize, wsClient } from './streams.ts';
+import { type StreamStats, graphqlHttpStream, graphqlStream, sseStream, summarize, wsClient } from './streams.ts';
 import { measureAddedLatency, measureLatency, measureThroughput, post, targets } from './targets.ts';
 
 const { values } = parseArgs({
@@ -57,15 +57,21 @@ async function streamingSection(simUrl: string, gateway: GatewayProc) {
     const sse = await run(() => sseStream(`${gatewayUrl}/v1`, gateway.key));
     const ws = await run(() => graphqlStream(clients[next++ % clients.length]!));
     await Promise.all(clients.map((c) => c.dispose()));
+    // chatStream without websockets: one HTTP request per stream (docs/api.md, Transports).
+    const overSse = await run(() => graphqlHttpStream(gatewayUrl, gateway.key, 'sse'));
+    const overMultipart = await run(() => graphqlHttpStream(gatewayUrl, gateway.key, 'multipart'));
     const added = (s: StreamStats) => ({ ...s, addedTtftP50: s.ttftP50 - direct.ttftP50, addedGapMean: s.gapMean - direct.gapMean });
-    result[`${concurrency}`] = { direct: added(direct), restSse: added(sse), chatStream: added(ws) };
+    result[`${concurrency}`] = { direct: added(direct), restSse: added(sse), chatStream: added(ws), chatStreamSse: added(overSse), chatStreamMultipart: added(overMultipart) };
     if (concurrency === 1) {
       // graphql-ws's default client closes its socket after each subscription: the next stream reconnects first.
       const closing = wsClient(gatewayUrl, gateway.key, { keepOpen: false });
       result[`${concurrency}`]!.chatStreamNewSocket = added(await run(() => graphqlStream(closing)));
       await closing.dispose();
     }
-    log(`streams x${concurrency}: TTFT p50 direct ${direct.ttftP50.toFixed(2)} / SSE ${sse.ttftP50.toFixed(2)} / chatStream ${ws.ttftP50.toFixed(2)} ms`);
+    log(
+      `streams x${concurrency}: TTFT p50 direct ${direct.ttftP50.toFixed(2)} / SSE ${sse.ttftP50.toFixed(2)} / chatStream ${ws.ttftP50.toFixed(2)}` +
+        ` (over SSE ${overSse.ttftP50.toFixed(2)}, multipart ${overMultipart.ttftP50.toFixed(2)}) ms`,
+    );
   }
   return result;
 }

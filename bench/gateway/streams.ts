@@ -78,6 +78,43 @@ export function graphqlStream(client: Client, stopAfter = Infinity): Promise<Arr
   });
 }
 
+/**
+ * `chatStream` over plain HTTP: GraphQL over SSE (`text/event-stream`, events split by a blank line) or
+ * Apollo's multipart subscriptions (parts split by the `--graphql` delimiter). One request per stream, as
+ * graphql-sse's and Apollo Client's own clients do.
+ */
+export function graphqlHttpStream(gatewayUrl: string, key: string, transport: 'sse' | 'multipart'): Promise<Arrivals> {
+  const url = new URL(`${gatewayUrl}/graphql`);
+  const body = JSON.stringify({ query: STREAM_SUB, variables: { input: { model: MODEL, messages: [{ role: 'USER', content: CONTENT }] } } });
+  const accept = transport === 'sse' ? 'text/event-stream' : 'multipart/mixed;subscriptionSpec="1.0"';
+  const separator = transport === 'sse' ? '\n\n' : '\r\n--graphql';
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const arrivals: Arrivals = [];
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), accept, authorization: `Bearer ${key}` } },
+      (res) => {
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (text: string) => {
+          const at = Number(process.hrtime.bigint() - started) / 1e6;
+          buffer += text;
+          let end: number;
+          while ((end = buffer.indexOf(separator)) >= 0) {
+            const event = buffer.slice(0, end);
+            buffer = buffer.slice(end + separator.length);
+            if (event.includes('"delta":"') && !event.includes('"delta":""')) arrivals.push(at);
+          }
+        });
+        res.on('end', () => resolve(arrivals));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 export interface StreamStats {
   streams: number;
   ttftP50: number;
