@@ -10,7 +10,9 @@ export const DEFAULT_RESERVED_COMPLETION_TOKENS = 1024;
 
 /**
  * The gate every chat call passes before Together is called: the key's requests-per-minute, then a budget
- * reservation of the call's worst-case cost (prompt estimate + maxTokens at the model's prices).
+ * reservation of the call's worst-case cost (prompt bound + maxTokens at the model's prices). A key with a
+ * budget may not call a model the gateway cannot price (FORBIDDEN): Together's 0/0 entries and ids the
+ * catalog lacks (a named provider passes them through) would otherwise reserve, and be charged, nothing.
  */
 export class Admission {
   constructor(
@@ -28,6 +30,15 @@ export class Admission {
       { promptTokens: promptTokenBound(request), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 },
       model?.pricing ?? null,
     );
-    return this.budget.reserve(key, estimate ?? 0);
+    if (estimate === null) {
+      // Unknown is never free: a $0 reservation would let a budgeted key spend without limit (issue 16).
+      const why = model ? 'has no per-token price in the catalog' : 'is not in the catalog, so it has no price';
+      throw new GatewayError(
+        'FORBIDDEN',
+        `Model "${request.model}" ${why}, and gateway key "${key.name}" has a budget: a key with a budget may only call models the gateway can price (an operator can price it in PRICE_OVERRIDES_FILE; keys without a budget may call it)`,
+        { details: { reason: 'UNPRICED_MODEL', model: request.model } },
+      );
+    }
+    return this.budget.reserve(key, estimate);
   }
 }
