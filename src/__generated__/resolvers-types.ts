@@ -13,6 +13,7 @@ export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: 
 export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
 export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -160,6 +161,24 @@ export type ChatStreamEvent = {
   usage?: Maybe<Usage>;
 };
 
+export type CreateKeyInput = {
+  /** Spending cap in USD, 0 to 1000000000; null or left out: no cap. */
+  budgetUsd?: InputMaybe<Scalars['Float']['input']>;
+  /** An admin key sees every key's usage and may manage keys. */
+  isAdmin?: InputMaybe<Scalars['Boolean']['input']>;
+  /** 1–64 letters, digits or . _ - @ : */
+  name: Scalars['String']['input'];
+  /** Requests per minute, 1 to 1000000; null or left out: no limit. */
+  rpm?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type CreatedKey = {
+  __typename?: 'CreatedKey';
+  gatewayKey: GatewayKey;
+  /** The new key. Shown here once: store it now. */
+  key: Scalars['String']['output'];
+};
+
 export type FinishReason =
   | 'CANCELLED'
   | 'CONTENT_FILTER'
@@ -216,6 +235,8 @@ export type GatewayKey = {
   prefix: Scalars['String']['output'];
   /** budgetUsd − spend − reservations of calls in flight; null when unlimited. */
   remainingBudgetUsd?: Maybe<Scalars['Float']['output']>;
+  /** When the key was revoked (ISO-8601 UTC); null while it is active. */
+  revokedAt?: Maybe<Scalars['String']['output']>;
   /** Requests per minute allowed; null when unlimited. */
   rpm?: Maybe<Scalars['Int']['output']>;
   /** USD spent so far (settled calls). */
@@ -363,11 +384,49 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** One chat completion. Needs `Authorization: Bearer <gateway key>`. */
   chatCompletion: ChatCompletion;
+  /**
+   * Admin keys only. A new gateway key. `key` is in this answer only: the gateway stores its SHA-256, never the key.
+   * A name is unique among active keys (a revoked key's name may be reused): a taken name is BAD_USER_INPUT.
+   */
+  createKey: CreatedKey;
+  /** Admin keys only. Revokes the active key of that name: it is refused (FORBIDDEN) from its next request on. */
+  revokeKey: GatewayKey;
+  /**
+   * Admin keys only. A new key in place of the active key of that name, in one transaction: same name, admin flag,
+   * limits and spend so far (rotating does not reset a budget); the old key is revoked.
+   */
+  rotateKey: CreatedKey;
+  /**
+   * Admin keys only. Changes an active key's limits from its next request on. A field left out keeps its value;
+   * null removes the limit.
+   */
+  updateKey: GatewayKey;
 };
 
 
 export type MutationChatCompletionArgs = {
   input: ChatCompletionInput;
+};
+
+
+export type MutationCreateKeyArgs = {
+  input: CreateKeyInput;
+};
+
+
+export type MutationRevokeKeyArgs = {
+  name: Scalars['String']['input'];
+};
+
+
+export type MutationRotateKeyArgs = {
+  name: Scalars['String']['input'];
+};
+
+
+export type MutationUpdateKeyArgs = {
+  input: UpdateKeyInput;
+  name: Scalars['String']['input'];
 };
 
 export type PriceSource =
@@ -383,6 +442,8 @@ export type Query = {
    * keys only their own. Counts include the caller's calls up to the moment of the query.
    */
   gatewayStats: GatewayStats;
+  /** Admin keys only. Every gateway key, oldest first (never the key itself); revoked ones too unless `includeRevoked: false`. */
+  keys: Array<GatewayKey>;
   /** The calling gateway key: its limits and spend. Needs a gateway key. */
   me: GatewayKey;
   /** One model by its id (ids contain `/`, e.g. `meta-llama/Llama-3.3-70B-Instruct-Turbo`). Null for an unknown id. */
@@ -395,6 +456,11 @@ export type Query = {
 export type QueryGatewayStatsArgs = {
   gateway?: InputMaybe<Scalars['String']['input']>;
   timeRange?: InputMaybe<TimeRange>;
+};
+
+
+export type QueryKeysArgs = {
+  includeRevoked?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -531,6 +597,13 @@ export type ToolInput = {
 export type ToolType =
   | 'FUNCTION';
 
+export type UpdateKeyInput = {
+  /** Spending cap in USD, 0 to 1000000000; null: no cap; left out: unchanged. */
+  budgetUsd?: InputMaybe<Scalars['Float']['input']>;
+  /** Requests per minute, 1 to 1000000; null: no limit; left out: unchanged. */
+  rpm?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /**
  * Tokens of one call, as Together counts them. Cost = ((promptTokens − cachedTokens) × inputPerMillion +
  * cachedTokens × cachedInputPerMillion + completionTokens × outputPerMillion) / 1e6, with the model's
@@ -663,6 +736,8 @@ export type ResolversTypes = ResolversObject<{
   ChatRole: ChatRole;
   ChatStreamEvent: ResolverTypeWrapper<ChatStreamEventMapper>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CreateKeyInput: CreateKeyInput;
+  CreatedKey: ResolverTypeWrapper<Omit<CreatedKey, 'gatewayKey'> & { gatewayKey: ResolversTypes['GatewayKey'] }>;
   FinishReason: FinishReason;
   FunctionCall: ResolverTypeWrapper<FunctionCall>;
   FunctionCallInput: FunctionCallInput;
@@ -691,6 +766,7 @@ export type ResolversTypes = ResolversObject<{
   ToolChoiceMode: ToolChoiceMode;
   ToolInput: ToolInput;
   ToolType: ToolType;
+  UpdateKeyInput: UpdateKeyInput;
   Usage: ResolverTypeWrapper<Usage>;
 }>;
 
@@ -705,6 +781,8 @@ export type ResolversParentTypes = ResolversObject<{
   ChatMessageInput: ChatMessageInput;
   ChatStreamEvent: ChatStreamEventMapper;
   Boolean: Scalars['Boolean']['output'];
+  CreateKeyInput: CreateKeyInput;
+  CreatedKey: Omit<CreatedKey, 'gatewayKey'> & { gatewayKey: ResolversParentTypes['GatewayKey'] };
   FunctionCall: FunctionCall;
   FunctionCallInput: FunctionCallInput;
   FunctionDefinitionInput: FunctionDefinitionInput;
@@ -725,6 +803,7 @@ export type ResolversParentTypes = ResolversObject<{
   ToolCallInput: ToolCallInput;
   ToolChoiceInput: ToolChoiceInput;
   ToolInput: ToolInput;
+  UpdateKeyInput: UpdateKeyInput;
   Usage: Usage;
 }>;
 
@@ -755,6 +834,11 @@ export type ChatStreamEventResolvers<ContextType = GatewayContext, ParentType ex
   usage?: Resolver<Maybe<ResolversTypes['Usage']>, ParentType, ContextType>;
 }>;
 
+export type CreatedKeyResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CreatedKey'] = ResolversParentTypes['CreatedKey']> = ResolversObject<{
+  gatewayKey?: Resolver<ResolversTypes['GatewayKey'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type FunctionCallResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FunctionCall'] = ResolversParentTypes['FunctionCall']> = ResolversObject<{
   arguments?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -769,6 +853,7 @@ export type GatewayKeyResolvers<ContextType = GatewayContext, ParentType extends
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   remainingBudgetUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   rpm?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   spendUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
@@ -854,10 +939,15 @@ export type ModelUsageResolvers<ContextType = GatewayContext, ParentType extends
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   chatCompletion?: Resolver<ResolversTypes['ChatCompletion'], ParentType, ContextType, RequireFields<MutationChatCompletionArgs, 'input'>>;
+  createKey?: Resolver<ResolversTypes['CreatedKey'], ParentType, ContextType, RequireFields<MutationCreateKeyArgs, 'input'>>;
+  revokeKey?: Resolver<ResolversTypes['GatewayKey'], ParentType, ContextType, RequireFields<MutationRevokeKeyArgs, 'name'>>;
+  rotateKey?: Resolver<ResolversTypes['CreatedKey'], ParentType, ContextType, RequireFields<MutationRotateKeyArgs, 'name'>>;
+  updateKey?: Resolver<ResolversTypes['GatewayKey'], ParentType, ContextType, RequireFields<MutationUpdateKeyArgs, 'input' | 'name'>>;
 }>;
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   gatewayStats?: Resolver<ResolversTypes['GatewayStats'], ParentType, ContextType, RequireFields<QueryGatewayStatsArgs, 'gateway' | 'timeRange'>>;
+  keys?: Resolver<Array<ResolversTypes['GatewayKey']>, ParentType, ContextType, RequireFields<QueryKeysArgs, 'includeRevoked'>>;
   me?: Resolver<ResolversTypes['GatewayKey'], ParentType, ContextType>;
   model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<QueryModelArgs, 'gateway' | 'id'>>;
   models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<QueryModelsArgs, 'gateway'>>;
@@ -904,6 +994,7 @@ export type UsageResolvers<ContextType = GatewayContext, ParentType extends Reso
 export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   ChatCompletion?: ChatCompletionResolvers<ContextType>;
   ChatStreamEvent?: ChatStreamEventResolvers<ContextType>;
+  CreatedKey?: CreatedKeyResolvers<ContextType>;
   FunctionCall?: FunctionCallResolvers<ContextType>;
   GatewayKey?: GatewayKeyResolvers<ContextType>;
   GatewayStats?: GatewayStatsResolvers<ContextType>;

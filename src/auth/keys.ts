@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { GatewayError } from '../core/errors.ts';
-import type { GatewayStore, KeyRecord } from '../store/types.ts';
+import { GatewayError, badInput } from '../core/errors.ts';
+import { type GatewayStore, type KeyLimitsPatch, type KeyRecord, StoreError } from '../store/types.ts';
 
 /** Who is calling: a stored key, or the bootstrap admin key from GATEWAY_ADMIN_KEY. */
 export interface AuthenticatedKey {
@@ -46,6 +46,38 @@ const toAuthenticated = (k: KeyRecord): AuthenticatedKey => ({
   rpm: k.rpm,
 });
 
+/** Largest budget a key may have: far above any real bill, and small enough that sums stay exact to the cent. */
+export const MAX_BUDGET_USD = 1_000_000_000;
+/** Largest rpm a key may have (it fits the 32-bit column of both stores with room to spare). */
+export const MAX_RPM = 1_000_000;
+
+const raise = (err: Error): never => {
+  throw err;
+};
+
+const noActiveKey = (name: string): GatewayError => badInput(`No active key named "${name}"`, 'name');
+
+export function checkKeyName(raw: string): string {
+  const name = raw.trim();
+  if (!/^[\w.@:-]{1,64}$/.test(name)) throw badInput('A key name is 1–64 letters, digits or . _ - @ :', 'name');
+  return name;
+}
+
+/**
+ * The one rule for key limits, for every way of setting them (CLI, GraphQL): a budget is a finite number of USD
+ * from 0 to MAX_BUDGET_USD, an rpm a whole number from 1 to MAX_RPM; null means unlimited, undefined "not given".
+ */
+export function checkLimits(limits: KeyLimitsPatch): KeyLimitsPatch {
+  const { budgetUsd, rpm } = limits;
+  if (budgetUsd !== undefined && budgetUsd !== null && !(Number.isFinite(budgetUsd) && budgetUsd >= 0 && budgetUsd <= MAX_BUDGET_USD)) {
+    throw badInput(`A budget is a number of USD from 0 to ${MAX_BUDGET_USD}`, 'budgetUsd');
+  }
+  if (rpm !== undefined && rpm !== null && !(Number.isInteger(rpm) && rpm >= 1 && rpm <= MAX_RPM)) {
+    throw badInput(`rpm is a whole number from 1 to ${MAX_RPM}`, 'rpm');
+  }
+  return { ...(budgetUsd !== undefined && { budgetUsd }), ...(rpm !== undefined && { rpm }) };
+}
+
 export interface CreateKeyOptions {
   name: string;
   budgetUsd?: number | null;
@@ -69,26 +101,56 @@ export class KeyService {
   }
 
   async create(options: CreateKeyOptions): Promise<{ key: string; record: KeyRecord }> {
-    const name = options.name.trim();
-    if (!/^[\w.@:-]{1,64}$/.test(name)) throw new GatewayError('BAD_USER_INPUT', 'A key name is 1–64 letters, digits or . _ - @ :');
-    if (options.budgetUsd !== undefined && options.budgetUsd !== null && !(options.budgetUsd >= 0)) {
-      throw new GatewayError('BAD_USER_INPUT', 'budget must be a number ≥ 0');
-    }
-    if (options.rpm !== undefined && options.rpm !== null && !(Number.isInteger(options.rpm) && options.rpm > 0)) {
-      throw new GatewayError('BAD_USER_INPUT', 'rpm must be a whole number > 0');
-    }
+    const name = checkKeyName(options.name);
+    const limits = checkLimits({ budgetUsd: options.budgetUsd ?? null, rpm: options.rpm ?? null });
     const key = generateKey();
-    const record = await this.store.createKey({
-      id: randomUUID(),
-      name,
-      prefix: keyPrefix(key),
-      hash: hashKey(key),
-      isAdmin: options.isAdmin ?? false,
-      budgetUsd: options.budgetUsd ?? null,
-      rpm: options.rpm ?? null,
-      createdAt: Date.now(),
-    });
+    const record = await this.store
+      .createKey({
+        id: randomUUID(),
+        name,
+        prefix: keyPrefix(key),
+        hash: hashKey(key),
+        isAdmin: options.isAdmin ?? false,
+        budgetUsd: limits.budgetUsd ?? null,
+        rpm: limits.rpm ?? null,
+        createdAt: Date.now(),
+      })
+      .catch((err: unknown) => {
+        throw err instanceof StoreError && err.code === 'KEY_NAME_TAKEN' ? badInput(err.message, 'name') : err;
+      });
     return { key, record };
+  }
+
+  /** Every key, oldest first, revoked ones included (their names may have been reused). */
+  list(): Promise<KeyRecord[]> {
+    return this.store.listKeys();
+  }
+
+  /** Revokes the active key of that name: it is refused (FORBIDDEN) from its next request on. */
+  async revoke(name: string): Promise<KeyRecord> {
+    const checked = checkKeyName(name);
+    if (!(await this.store.revokeKey(checked, Date.now()))) throw noActiveKey(checked);
+    return (await this.store.findKeyByName(checked)) ?? raise(noActiveKey(checked));
+  }
+
+  /**
+   * A new key in place of the active key of that name, in one transaction: same name, admin flag, limits and
+   * spend so far (rotating is not a way to reset a budget); the old key is revoked.
+   */
+  async rotate(name: string): Promise<{ key: string; record: KeyRecord }> {
+    const checked = checkKeyName(name);
+    const key = generateKey();
+    const record = await this.store.rotateKey(checked, { id: randomUUID(), prefix: keyPrefix(key), hash: hashKey(key), createdAt: Date.now() }, Date.now());
+    if (!record) throw noActiveKey(checked);
+    return { key, record };
+  }
+
+  /** Changes an active key's limits (null = unlimited; a field left out is kept). Applies from its next request. */
+  async update(name: string, limits: KeyLimitsPatch): Promise<KeyRecord> {
+    const checked = checkKeyName(name);
+    const patch = checkLimits(limits);
+    if (patch.budgetUsd === undefined && patch.rpm === undefined) throw badInput('Nothing to change: give a budget or an rpm');
+    return (await this.store.updateKeyLimits(checked, patch)) ?? raise(noActiveKey(checked));
   }
 
   /**

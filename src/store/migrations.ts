@@ -189,6 +189,41 @@ export const MIGRATIONS: Migration[] = [
       ];
     },
   },
+  {
+    version: 4,
+    name: 'key_names_reusable_after_revocation',
+    statements(d) {
+      const t = TYPES[d];
+      // A name is unique among active keys only, so a revoked key's name can be given to a new key (and `rotate`
+      // keeps the name). Revoked rows stay for the activity log's key ids. SQLite cannot drop a column's UNIQUE
+      // constraint, so its table is rebuilt (nothing references api_keys: no foreign keys, views or triggers).
+      const unique = [
+        `CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL`,
+        `CREATE INDEX api_keys_name ON api_keys (name, created_at)`,
+      ];
+      if (d === 'postgres') return ['ALTER TABLE api_keys DROP CONSTRAINT api_keys_name_key', ...unique];
+      return [
+        `CREATE TABLE api_keys_v4 (
+          id ${t.text} PRIMARY KEY,
+          name ${t.text} NOT NULL,
+          prefix ${t.text} NOT NULL,
+          hash ${t.text} NOT NULL UNIQUE,
+          is_admin ${t.bool} NOT NULL,
+          budget_usd ${t.float},
+          rpm ${t.int},
+          spend_usd ${t.float} NOT NULL DEFAULT 0,
+          reserved_usd ${t.float} NOT NULL DEFAULT 0,
+          created_at ${t.ms} NOT NULL,
+          last_used_at ${t.ms},
+          revoked_at ${t.ms}
+        )`,
+        `INSERT INTO api_keys_v4 SELECT id, name, prefix, hash, is_admin, budget_usd, rpm, spend_usd, reserved_usd, created_at, last_used_at, revoked_at FROM api_keys`,
+        'DROP TABLE api_keys',
+        'ALTER TABLE api_keys_v4 RENAME TO api_keys',
+        ...unique,
+      ];
+    },
+  },
 ];
 
 /** SET clause shared by both dialects' rollup upserts (the compensated cost merge is a Neumaier step in SQL). */

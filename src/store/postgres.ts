@@ -17,7 +17,7 @@ import {
 } from './stats-shared.ts';
 import { type KeyUsageRow, buildKeyUsage, keyUsageQuery } from './stats-keys.ts';
 import {
-  type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, type StatsQuery, keyNameTaken,
+  type GatewayStatsResult, type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, type StatsQuery, keyNameTaken,
 } from './types.ts';
 
 const MIGRATION_LOCK_ID = 0x67775f73746f7265n; // pg_advisory_xact_lock key ("gw_store")
@@ -143,23 +143,52 @@ class PostgresStore implements GatewayStore {
       );
     } catch (err) {
       const e = err as { code?: string; constraint?: string };
-      if (e.code === '23505' && e.constraint === 'api_keys_name_key') throw keyNameTaken(key.name, err);
+      if (e.code === '23505' && (e.constraint === 'api_keys_active_name' || e.constraint === 'api_keys_name_key')) throw keyNameTaken(key.name, err);
       throw err;
     }
     return { ...key, spendUsd: 0, reservedUsd: 0, lastUsedAt: null, revokedAt: null };
   }
 
-  private async findKey(column: 'hash' | 'name', value: string): Promise<KeyRecord | null> {
-    const { rows } = await this.pool.query(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE ${column} = $1`, [value]);
+  async findKeyByHash(hash: string): Promise<KeyRecord | null> {
+    const { rows } = await this.pool.query(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE hash = $1`, [hash]);
     return rows[0] ? keyFromRow(rows[0]) : null;
   }
 
-  async findKeyByHash(hash: string): Promise<KeyRecord | null> {
-    return this.findKey('hash', hash);
+  async findKeyByName(name: string): Promise<KeyRecord | null> {
+    const { rows } = await this.pool.query(
+      `SELECT ${KEY_COLUMNS} FROM api_keys WHERE name = $1 ORDER BY revoked_at IS NULL DESC, created_at DESC LIMIT 1`,
+      [name],
+    );
+    return rows[0] ? keyFromRow(rows[0]) : null;
   }
 
-  async findKeyByName(name: string): Promise<KeyRecord | null> {
-    return this.findKey('name', name);
+  async rotateKey(name: string, next: Pick<NewKey, 'id' | 'prefix' | 'hash' | 'createdAt'>, at: number): Promise<KeyRecord | null> {
+    return this.tx(async (c) => {
+      // The revocation frees the name in the partial unique index before the new row takes it.
+      const { rows } = await c.query(
+        `UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL RETURNING ${KEY_COLUMNS}`,
+        [at, name],
+      );
+      if (!rows[0]) return null;
+      const old = keyFromRow(rows[0]);
+      await c.query(
+        `INSERT INTO api_keys (id, name, prefix, hash, is_admin, budget_usd, rpm, spend_usd, reserved_usd, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)`,
+        [next.id, old.name, next.prefix, next.hash, old.isAdmin, old.budgetUsd, old.rpm, old.spendUsd, next.createdAt],
+      );
+      return { ...old, ...next, reservedUsd: 0, lastUsedAt: null, revokedAt: null };
+    });
+  }
+
+  async updateKeyLimits(name: string, limits: KeyLimitsPatch): Promise<KeyRecord | null> {
+    // $2/$4 say whether a field was given: an omitted field keeps its value, an explicit null clears the limit.
+    const { rows } = await this.pool.query(
+      `UPDATE api_keys SET budget_usd = CASE WHEN $2 THEN $3::double precision ELSE budget_usd END,
+         rpm = CASE WHEN $4 THEN $5::integer ELSE rpm END
+       WHERE name = $1 AND revoked_at IS NULL RETURNING ${KEY_COLUMNS}`,
+      [name, limits.budgetUsd !== undefined, limits.budgetUsd ?? null, limits.rpm !== undefined, limits.rpm ?? null],
+    );
+    return rows[0] ? keyFromRow(rows[0]) : null;
   }
 
   async listKeys(): Promise<KeyRecord[]> {

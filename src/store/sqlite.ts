@@ -17,7 +17,7 @@ import {
 } from './stats-shared.ts';
 import { type KeyUsageRow, buildKeyUsage, keyUsageQuery } from './stats-keys.ts';
 import {
-  type GatewayStatsResult, type GatewayStore, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, type StatsQuery, keyNameTaken,
+  type GatewayStatsResult, type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, type StatsQuery, keyNameTaken,
 } from './types.ts';
 
 type Row = Record<string, unknown>;
@@ -135,17 +135,49 @@ class SqliteStore implements GatewayStore {
     return { ...key, spendUsd: 0, reservedUsd: 0, lastUsedAt: null, revokedAt: null };
   }
 
-  private findKey(where: string, value: string): KeyRecord | null {
-    const row = this.stmt(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE ${where} = ?`).get(value) as Row | undefined;
+  async findKeyByHash(hash: string): Promise<KeyRecord | null> {
+    const row = this.stmt(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE hash = ?`).get(hash) as Row | undefined;
     return row ? keyFromRow(row) : null;
   }
 
-  async findKeyByHash(hash: string): Promise<KeyRecord | null> {
-    return this.findKey('hash', hash);
+  async findKeyByName(name: string): Promise<KeyRecord | null> {
+    const row = this.stmt(
+      `SELECT ${KEY_COLUMNS} FROM api_keys WHERE name = ? ORDER BY revoked_at IS NULL DESC, created_at DESC LIMIT 1`,
+    ).get(name) as Row | undefined;
+    return row ? keyFromRow(row) : null;
   }
 
-  async findKeyByName(name: string): Promise<KeyRecord | null> {
-    return this.findKey('name', name);
+  private activeKey(name: string): KeyRecord | null {
+    const row = this.stmt(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE name = ? AND revoked_at IS NULL`).get(name) as Row | undefined;
+    return row ? keyFromRow(row) : null;
+  }
+
+  async rotateKey(name: string, next: Pick<NewKey, 'id' | 'prefix' | 'hash' | 'createdAt'>, at: number): Promise<KeyRecord | null> {
+    return this.db
+      .transaction((): KeyRecord | null => {
+        const old = this.activeKey(name);
+        if (!old) return null;
+        this.stmt('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(at, old.id);
+        this.stmt(
+          `INSERT INTO api_keys (id, name, prefix, hash, is_admin, budget_usd, rpm, spend_usd, reserved_usd, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+        ).run(next.id, old.name, next.prefix, next.hash, old.isAdmin ? 1 : 0, old.budgetUsd, old.rpm, old.spendUsd, next.createdAt);
+        return { ...old, ...next, reservedUsd: 0, lastUsedAt: null, revokedAt: null };
+      })
+      .immediate();
+  }
+
+  async updateKeyLimits(name: string, limits: KeyLimitsPatch): Promise<KeyRecord | null> {
+    return this.db
+      .transaction((): KeyRecord | null => {
+        const old = this.activeKey(name);
+        if (!old) return null;
+        const budgetUsd = limits.budgetUsd === undefined ? old.budgetUsd : limits.budgetUsd;
+        const rpm = limits.rpm === undefined ? old.rpm : limits.rpm;
+        this.stmt('UPDATE api_keys SET budget_usd = ?, rpm = ? WHERE id = ?').run(budgetUsd, rpm, old.id);
+        return { ...old, budgetUsd, rpm };
+      })
+      .immediate();
   }
 
   async listKeys(): Promise<KeyRecord[]> {

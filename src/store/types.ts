@@ -27,6 +27,11 @@ export interface NewKey {
   createdAt: number;
 }
 
+export interface KeyLimitsPatch {
+  budgetUsd?: number | null;
+  rpm?: number | null;
+}
+
 export type TimeRange = 'LAST_1H' | 'LAST_24H' | 'LAST_7D' | 'LAST_30D' | 'ALL';
 
 export interface StatsQuery {
@@ -128,15 +133,26 @@ export interface GatewayStore {
   /** Versioned migrations (schema_migrations table), idempotent; openStore runs it. */
   migrate(): Promise<void>;
   close(): Promise<void>;
-  /** Name unique (revoked keys included) → throws a StoreError with code 'KEY_NAME_TAKEN'. */
+  /**
+   * A name is unique among active keys (a revoked key's name may be reused): an active key of that name →
+   * throws a StoreError with code 'KEY_NAME_TAKEN'.
+   */
   createKey(key: NewKey): Promise<KeyRecord>;
   /** Revoked keys are returned too (check revokedAt). */
   findKeyByHash(hash: string): Promise<KeyRecord | null>;
+  /** The active key of that name, else the most recently created revoked one. */
   findKeyByName(name: string): Promise<KeyRecord | null>;
-  /** Oldest first. */
+  /** Oldest first, revoked keys included. */
   listKeys(): Promise<KeyRecord[]>;
   /** false when no such (unrevoked) key. */
   revokeKey(name: string, at: number): Promise<boolean>;
+  /**
+   * One transaction: the active key named `name` is revoked at `at` and `next` (its id, prefix, hash, createdAt;
+   * the name is the same) takes its place with its admin flag, limits and spend. null when no active key has that name.
+   */
+  rotateKey(name: string, next: Pick<NewKey, 'id' | 'prefix' | 'hash' | 'createdAt'>, at: number): Promise<KeyRecord | null>;
+  /** Sets the limits given (null = unlimited; a field left out is kept) on the active key; null when there is none. */
+  updateKeyLimits(name: string, limits: KeyLimitsPatch): Promise<KeyRecord | null>;
   /** last_used_at = max(last_used_at, at). */
   touchKey(id: string, at: number): Promise<void>;
   /**
@@ -180,4 +196,4 @@ export class StoreError extends Error {
 }
 
 export const keyNameTaken = (name: string, cause?: unknown): StoreError =>
-  new StoreError('KEY_NAME_TAKEN', `An API key named "${name}" already exists`, { cause });
+  new StoreError('KEY_NAME_TAKEN', `An active key named "${name}" already exists (revoke it first, or rotate it)`, { cause });

@@ -39,6 +39,7 @@ export interface GatewayKeyView {
   rpm: number | null;
   createdAt: string | null;
   lastUsedAt: string | null;
+  revokedAt?: string | null;
 }
 
 /** Usage for one gateway and range: admins see every key, others only their own. Reads its own writes. */
@@ -130,5 +131,22 @@ export async function describeKey(store: GatewayStore, caller: AuthenticatedKey)
     rpm: caller.rpm,
     createdAt: iso(record?.createdAt ?? null),
     lastUsedAt: iso(record?.lastUsedAt ?? null),
+  };
+}
+
+/** A stored key as the GraphQL `GatewayKey` (the admin key mutations and `keys` query). */
+export function keyRecordView(record: KeyRecord): GatewayKeyView {
+  return {
+    id: record.id,
+    name: record.name,
+    prefix: record.prefix,
+    isAdmin: record.isAdmin,
+    budgetUsd: record.budgetUsd,
+    spendUsd: record.spendUsd,
+    remainingBudgetUsd: record.budgetUsd === null ? null : Math.max(0, record.budgetUsd - record.spendUsd - record.reservedUsd),
+    rpm: record.rpm,
+    createdAt: iso(record.createdAt),
+    lastUsedAt: iso(record.lastUsedAt),
+    revokedAt: iso(record.revokedAt),
   };
 }
