@@ -1,11 +1,14 @@
 /** Deterministic synthetic replies in Together's wire format. */
 import { simId } from './errors.ts';
+import { type SynthToolCall, synthesizeToolCall, toolResultText } from './tools.ts';
 import type { UsageStyle } from './types.ts';
 
 export interface SynthReply {
   tokens: string[];
   promptTokens: number;
-  finishReason: 'stop' | 'length';
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  /** A call of a tool instead of text (tools.ts); `tokens` is then empty. */
+  toolCall?: SynthToolCall;
 }
 
 /** Seed written on the finish chunk: > 2^53 like Together's (already float-rounded) seeds. */
@@ -64,14 +67,19 @@ export function synthesizeReply(body: any): SynthReply {
     promptWords += promptTokensOf(text);
     if ((m as { role?: unknown } | null)?.role === 'user') lastUser = text;
   }
-  let tokens = words(`Echo: ${lastUser}`).map((w, i) => (i === 0 ? w : ' ' + w));
-  let finishReason: 'stop' | 'length' = 'stop';
+  const promptTokens = promptWords + 3 * messages.length;
+  const toolCall = synthesizeToolCall(body ?? {}, messages, lastUser);
+  if (toolCall) return { tokens: [], promptTokens, finishReason: 'tool_calls', toolCall };
+  const toolResult = toolResultText(messages, contentText);
+  const text = toolResult === undefined ? `Echo: ${lastUser}` : `The tool returned: ${toolResult}`;
+  let tokens = words(text).map((w, i) => (i === 0 ? w : ' ' + w));
+  let finishReason: SynthReply['finishReason'] = 'stop';
   const max = body?.max_tokens;
   if (typeof max === 'number' && Number.isFinite(max) && max >= 0 && max < tokens.length) {
     tokens = tokens.slice(0, Math.floor(max));
     finishReason = 'length';
   }
-  return { tokens, promptTokens: promptWords + 3 * messages.length, finishReason };
+  return { tokens, promptTokens, finishReason };
 }
 
 /** Deterministic fake token id (FNV-1a of the token text, within Llama-3's vocabulary). */
@@ -84,11 +92,16 @@ export function tokenId(tok: string): number {
   return h % 128000;
 }
 
+/** A tool call's completion tokens: its name and arguments at ~4 characters a token, plus 3 for the call's framing. */
+const completionTokens = (r: SynthReply): number =>
+  r.toolCall ? Math.ceil((r.toolCall.name.length + r.toolCall.arguments.length) / 4) + 3 : r.tokens.length;
+
 export function usageOf(r: SynthReply) {
+  const completion = completionTokens(r);
   return {
     prompt_tokens: r.promptTokens,
-    completion_tokens: r.tokens.length,
-    total_tokens: r.promptTokens + r.tokens.length,
+    completion_tokens: completion,
+    total_tokens: r.promptTokens + completion,
     cached_tokens: 0,
   };
 }
@@ -112,7 +125,9 @@ export function completionBody(model: string, r: SynthReply): string {
         seed: SYNTH_SEED,
         logprobs: null,
         index: 0,
-        message: { role: 'assistant', content: r.tokens.join(''), tool_calls: [] },
+        message: r.toolCall
+          ? { role: 'assistant', content: null, tool_calls: [{ index: 0, id: r.toolCall.id, type: 'function', function: { arguments: r.toolCall.arguments, name: r.toolCall.name } }] }
+          : { role: 'assistant', content: r.tokens.join(''), tool_calls: [] },
       },
     ],
     usage: usageOf(r),
@@ -134,6 +149,15 @@ export function streamEvents(model: string, r: SynthReply, style: UsageStyle): s
     delta: { token_id: tid, role: 'assistant', content: text, tool_calls: null },
   });
   const out = r.tokens.map((t) => chunk([choice(t, tokenId(t), null, null)], null));
+  if (r.toolCall) {
+    // stream-tool-call-llama33-70b.sse: the call's id and name with empty arguments, then the arguments on a chunk
+    // that already says finish_reason "tool_calls" (Together repeats it on the finish chunk).
+    const delta = (toolCalls: unknown[]) => ({ token_id: null, role: 'assistant', content: '', tool_calls: toolCalls });
+    const toolChunk = (toolCalls: unknown[], finish: string | null) =>
+      chunk([{ index: 0, text: '', logprobs: null, finish_reason: finish, delta: delta(toolCalls) }], null);
+    out.push(toolChunk([{ index: 0, id: r.toolCall.id, type: 'function', function: { name: r.toolCall.name, arguments: '' } }], null));
+    out.push(toolChunk([{ index: 0, function: { arguments: r.toolCall.arguments } }], 'tool_calls'));
+  }
   const usage = usageOf(r);
   out.push(chunk([choice('', EOT_TOKEN_ID, r.finishReason, SYNTH_SEED)], style === 'finish' ? usage : null));
   if (style === 'separate') out.push(chunk([], usage));

@@ -504,6 +504,6 @@ describe('validation of the new inputs happens before any upstream call', () => 
       messages: loop({ toolCallId: 'call_1' }),
     }));
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data.chatCompletion.content).toBe('Echo: go');
+    expect(res.body.data.chatCompletion.content).toBe('The tool returned: done'); // the simulator's answer once a tool result comes back (src/simulator/tools.ts)
   });
 });

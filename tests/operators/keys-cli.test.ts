@@ -3,7 +3,7 @@
  * SQLite file a running gateway serves, so every command is checked by what the gateway then does with the key.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,8 @@ describe('npm run keys', { timeout: 120_000 }, () => {
     expect(key).not.toBe('');
     expect(created.stderr).toContain(`keys: database ${databaseUrl} (DATABASE_URL)`);
     expect(await codeOf(key)).toBe('OK');
+    // Only a hash is stored: no file of the database holds the key.
+    for (const f of readdirSync(dir)) expect(readFileSync(join(dir, f)).includes(Buffer.from(key)), f).toBe(false);
 
     const listed = await keys('list');
     expect(listed.code).toBe(0);

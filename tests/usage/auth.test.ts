@@ -1,46 +1,8 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT_MUTATION, CHAT_STREAM, LLAMA, type Stack, runStream, startStack, userMessage } from '../helpers/stack.ts';
 
-const run = promisify(execFile);
-const ROOT = new URL('../../', import.meta.url).pathname;
-const keysCli = (databaseUrl: string, ...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl } });
 
-describe('npm run keys', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-keys-'));
-  const databaseUrl = `file:${join(dir, 'nested', 'gateway.db')}`;
-
-  it('creates a key (printed once, stored only as a hash), lists it without the key, revokes it', async () => {
-    const created = await keysCli(databaseUrl, 'create', '--name', 'frontend', '--budget-usd', '5', '--rpm', '60');
-    const key = /\b(gw_[\w-]{40,})\b/.exec(created.stdout)?.[1];
-    expect(key).toBeDefined();
-    // The database folder was created on first use, and no file in it holds the key.
-    const files = readdirSync(join(dir, 'nested'));
-    expect(files).toContain('gateway.db');
-    for (const f of files) expect(readFileSync(join(dir, 'nested', f)).includes(Buffer.from(key!))).toBe(false);
-
-    const listed = await keysCli(databaseUrl, 'list');
-    expect(listed.stdout).toContain('frontend');
-    expect(listed.stdout).toContain(key!.slice(0, 10));
-    expect(listed.stdout).not.toContain(key!);
-    expect(listed.stdout).toMatch(/\b5\b/);
-    expect(listed.stdout).toMatch(/\b60\b/);
-
-    await expect(keysCli(databaseUrl, 'create', '--name', 'frontend')).rejects.toMatchObject({ stderr: expect.stringContaining('already exists') });
-    const revoked = await keysCli(databaseUrl, 'revoke', 'frontend');
-    expect(revoked.stdout).toContain('Revoked');
-    expect((await keysCli(databaseUrl, 'list')).stdout).toContain('revoked');
-  });
-
-  it('explains its usage', async () => {
-    await expect(keysCli(databaseUrl)).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: npm run keys --') });
-  });
-});
+// The keys CLI's tests are in tests/operators/keys-cli.test.ts.
 
 describe('auth', () => {
   let stack: Stack;
