@@ -32,6 +32,13 @@ function keys(...args: string[]): Promise<Run> {
 
 const keyIn = (text: string): string => /\b(gw_[\w-]{40,})\b/.exec(text)?.[1] ?? '';
 
+/** Runs a command that must succeed (its stderr is the failure message otherwise). */
+async function ok(...args: string[]): Promise<Run> {
+  const run = await keys(...args);
+  expect(run.code, `npm run keys -- ${args.join(' ')}\n${run.stderr}`).toBe(0);
+  return run;
+}
+
 // Each CLI run is a process that compiles through tsx: seconds each on a loaded machine.
 describe('npm run keys', { timeout: 120_000 }, () => {
   let stack: Stack;
@@ -89,18 +96,18 @@ describe('npm run keys', { timeout: 120_000 }, () => {
   });
 
   it('a taken name is refused (exit 1); revoke refuses the key at once; the revoked name can be reused', async () => {
-    const first = keyIn((await keys('create', '--name', 'reused')).stdout);
+    const first = keyIn((await ok('create', '--name', 'reused')).stdout);
     expect(await keys('create', '--name', 'reused')).toMatchObject({ code: 1, stderr: expect.stringContaining('An active key named "reused" already exists') });
     expect(await keys('revoke', '--name', 'reused')).toMatchObject({ code: 0, stdout: expect.stringContaining('Revoked "reused"') });
     expect(await codeOf(first)).toBe('FORBIDDEN');
     expect(await keys('revoke', 'reused')).toMatchObject({ code: 1, stderr: expect.stringContaining('No active key named "reused"') });
-    const second = keyIn((await keys('create', '--name', 'reused')).stdout);
+    const second = keyIn((await ok('create', '--name', 'reused')).stdout);
     expect(await codeOf(second)).toBe('OK');
     expect(await codeOf(first)).toBe('FORBIDDEN');
   });
 
   it('rotate: a new key with the same limits and spend; the old one is refused', async () => {
-    const old = keyIn((await keys('create', '--name', 'rotating', '--budget-usd', '2.5', '--rpm', '30', '--admin')).stdout);
+    const old = keyIn((await ok('create', '--name', 'rotating', '--budget-usd', '2.5', '--rpm', '30', '--admin')).stdout);
     expect(await codeOf(old)).toBe('OK');
     const spentBefore = (await stack.gateway.services.store.findKeyByName('rotating'))!.spendUsd;
     expect(spentBefore).toBeGreaterThan(0);
@@ -115,7 +122,7 @@ describe('npm run keys', { timeout: 120_000 }, () => {
   });
 
   it('set changes limits from the next request on; "none" removes one; an omitted one is kept', async () => {
-    const key = keyIn((await keys('create', '--name', 'limited', '--budget-usd', '10', '--rpm', '100')).stdout);
+    const key = keyIn((await ok('create', '--name', 'limited', '--budget-usd', '10', '--rpm', '100')).stdout);
     expect(await codeOf(key)).toBe('OK');
     expect(await keys('set', '--name', 'limited', '--rpm', '1')).toMatchObject({ code: 0, stdout: expect.stringContaining('"limited": budget $10, 1 rpm.') });
     // A new rpm counts from its own first request (docs/usage.md): one call passes, the next is limited.
@@ -158,7 +165,7 @@ describe('npm run keys', { timeout: 120_000 }, () => {
   });
 
   it('bad input to set is refused the same way, and the key is unchanged', async () => {
-    await keys('create', '--name', 'steady', '--rpm', '5');
+    await ok('create', '--name', 'steady', '--rpm', '5');
     expect(await keys('set', '--name', 'steady', '--rpm', '99999999999')).toMatchObject({ code: 2 });
     expect(await keys('set', '--name', 'steady', '--budget-usd', '')).toMatchObject({ code: 2 });
     expect(await stack.gateway.services.store.findKeyByName('steady')).toMatchObject({ rpm: 5, budgetUsd: null });
