@@ -19,7 +19,7 @@ import { StreamOperations, httpStreamsFastPath, refuseUnstreamableSubscriptions,
 import { HttpRequestTracker } from './core/http-drain.ts';
 import { type Logger, createLogger } from './core/logger.ts';
 import { registerSecrets, registerUrlPassword } from './core/secrets.ts';
-import { operationLogPlugin } from './observability/operation-log.ts';
+import { operationLogPlugin } from './graphql/operation-log.ts';
 import { httpTraceContext, traceHttpRequest } from './observability/tracing.ts';
 import { tracingPlugin, wsTracing } from './graphql/tracing.ts';
 import { dashboardRouter } from './dashboard/index.ts';

@@ -12,7 +12,7 @@ import { ChatService } from './chat/service.ts';
 import type { GatewayConfig } from './core/config.ts';
 import type { ChatProvider } from './domain.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
-import { chatSummaryLogger } from './observability/operation-log.ts';
+import { callSummaryLogger } from './observability/call-summary.ts';
 import { TogetherProvider } from './providers/together/client.ts';
 import { openStore } from './store/index.ts';
 import type { GatewayStore } from './store/types.ts';
@@ -82,7 +82,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
   );
   const recorder = new BatchingRecorder(store, logger);
   // Every chat call's row goes to the store, the metrics and one summary log line.
-  const sink = new DeferredFanOut([recorder, metrics, chatSummaryLogger(logger), ...(overrides.observer ? [overrides.observer] : [])], logger);
+  const sink = new DeferredFanOut([recorder, metrics, callSummaryLogger(logger), ...(overrides.observer ? [overrides.observer] : [])], logger);
   const activityLog: ActivityLog = {
     flush: async () => {
       sink.drain();

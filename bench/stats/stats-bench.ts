@@ -14,7 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openStore } from '../../src/store/index.ts';
-import type { GatewayStore, TimeRange } from '../../src/store/types.ts';
+import type { GatewayStore } from '../../src/store/types.ts';
+import type { TimeRange } from '../../src/usage/stats-types.ts';
 import type { ActivityEntry } from '../../src/usage/activity.ts';
 
 const { values: args } = parseArgs({

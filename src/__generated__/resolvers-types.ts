@@ -4,7 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { CatalogModel as CatalogModelMapper, ModelPricing as ModelPricingMapper } from '../domain.ts';
 import type { ChatResult as ChatResultMapper, ChatStreamEvent as ChatStreamEventMapper } from '../chat/service.ts';
 import type { GatewayStatsView as GatewayStatsViewMapper, GatewayKeyView as GatewayKeyViewMapper, KeyUsageView as KeyUsageViewMapper } from '../usage/stats.ts';
-import type { SeriesPoint as SeriesPointMapper, KindStats as KindStatsMapper } from '../store/types.ts';
+import type { SeriesPoint as SeriesPointMapper, KindStats as KindStatsMapper } from '../usage/stats-types.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;

@@ -1,7 +1,7 @@
 import type { CatalogModel, ChatRequest } from '../domain.ts';
 import { GatewayError } from '../core/errors.ts';
-import { promptTokenBound } from '../chat/call-log.ts';
-import { computeCostUsd } from '../chat/cost.ts';
+import { computeCostUsd } from '../usage/cost.ts';
+import { promptTokenBound } from '../usage/estimate.ts';
 import type { AuthenticatedKey } from './keys.ts';
 import { type BudgetGuard, type BudgetTicket, type RequestLimiter } from './limits.ts';
 

@@ -2,26 +2,10 @@ import { Cacheable, Keyv, KeyvCacheableMemory } from 'cacheable';
 import type { Logger } from 'pino';
 // Type-only: the Redis client (~0.6 s to import) is loaded only when CACHE_URL is set.
 import type { CacheHealth, RedisConnection } from './redis.ts';
+import type { TtlCache } from './ttl-cache.ts';
 
 export type { CacheHealth } from './redis.ts';
-
-/**
- * A TTL cache with single-flight loads. The catalog depends on this interface only, so the in-process
- * store can be swapped for Redis (`CACHE_URL`) without touching catalog code.
- */
-export interface TtlCache {
-  /** The fresh value, or undefined when absent or expired. */
-  get<T>(key: string): Promise<T | undefined>;
-  /**
-   * The fresh value, or `load()` run once for all concurrent callers of the same key, stored for `ttlMs`.
-   * A failing load rejects every waiter and stores nothing.
-   */
-  getOrSet<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T>;
-  delete(key: string): Promise<void>;
-  close(): Promise<void>;
-  /** `memory` (no CACHE_URL), `redis` (shared), or `degraded` (CACHE_URL set, Redis unreachable: in-process only). */
-  health?(): CacheHealth;
-}
+export type { TtlCache } from './ttl-cache.ts';
 
 /** Cacheable (built on Keyv) in process memory; `getOrSet` coalesces concurrent misses per key. */
 export class KeyvTtlCache implements TtlCache {

@@ -12,7 +12,7 @@ import KeyvRedis, { Keyv } from '@keyv/redis';
 import { Cacheable, KeyvCacheableMemory } from 'cacheable';
 import type { CacheHealth, RedisConnection } from './redis.ts';
 import { sleep } from './redis.ts';
-import type { TtlCache } from './index.ts';
+import type { TtlCache } from './ttl-cache.ts';
 
 export interface SharedCacheOptions {
   /** How long a loader may hold the lock; waiters load themselves after it. */

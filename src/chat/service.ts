@@ -7,8 +7,9 @@ import type { Admission } from '../auth/admission.ts';
 import type { AuthenticatedKey } from '../auth/keys.ts';
 import type { BudgetTicket } from '../auth/limits.ts';
 import { closeUnstarted } from '../core/iterators.ts';
-import { type CallOutcome, CallLog, type LoggedCall, estimateTokens, estimateUsage, toolCallChars } from './call-log.ts';
-import { computeCostUsd } from './cost.ts';
+import { type CallOutcome, CallLog, type LoggedCall } from './call-log.ts';
+import { computeCostUsd } from '../usage/cost.ts';
+import { estimateTokens, estimateUsage, toolCallChars } from '../usage/estimate.ts';
 import { type ChatInput, type ChatLimits, validateChatInput } from './validate.ts';
 
 export interface ChatCaller {

@@ -54,7 +54,7 @@ function limitsFrom(opts: { budgetUsd?: string; rpm?: string }): KeyLimitsPatch 
   try {
     return checkLimits(limits);
   } catch (err) {
-    const field = err instanceof GatewayError ? err.extensions.field : undefined;
+    const field = err instanceof GatewayError ? err.details.field : undefined;
     const given = field === 'rpm' ? `--rpm ${opts.rpm}: ` : field === 'budgetUsd' ? `--budget-usd ${opts.budgetUsd}: ` : '';
     throw new UsageError(`${given}${(err as Error).message}`);
   }

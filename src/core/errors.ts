@@ -1,8 +1,7 @@
-import { GraphQLError } from 'graphql';
-
 /**
  * The one table of error codes (docs/api.md, ../shared/design/api.md). Every failure a client can see is a
- * GatewayError: GraphQL puts `code` in `extensions.code`, REST uses `httpStatus` and the same code.
+ * GatewayError. It knows no wire format: each face maps it at its edge (GraphQL in src/graphql/errors.ts: `code`,
+ * `retryAfterSeconds` and `details` in `extensions`; REST in src/rest/errors.ts: `httpStatus` and the same code).
  */
 export const ERROR_CODES = {
   BAD_USER_INPUT: 400,
@@ -28,20 +27,21 @@ export interface GatewayErrorOptions {
   cause?: unknown;
 }
 
-/** Extends GraphQLError so that Apollo Server and graphql-ws both pass `extensions.code` through unchanged. */
-export class GatewayError extends GraphQLError {
+/** A failure a client may see, with its code from the one table; plain (no GraphQL), so every layer may raise it. */
+export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly httpStatus: number;
   readonly retryAfterSeconds: number | undefined;
+  /** Machine-readable detail for clients (field names, limits, what was tried). Never secrets. */
+  readonly details: Readonly<Record<string, unknown>>;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
-    const extensions: Record<string, unknown> = { code, ...options.details };
-    if (options.retryAfterSeconds !== undefined) extensions.retryAfterSeconds = options.retryAfterSeconds;
-    super(message, { extensions, originalError: options.cause instanceof Error ? options.cause : undefined });
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatewayError';
     this.code = code;
     this.httpStatus = ERROR_CODES[code];
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.details = options.details ?? {};
   }
 }
 

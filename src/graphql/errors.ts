@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { scrubSecrets } from '../core/secrets.ts';
-import { CancelledError, findGatewayError } from '../core/errors.ts';
+import { CancelledError, type GatewayError, findGatewayError } from '../core/errors.ts';
 import { isTokenLimitMessage, limitError } from '../security/armor.ts';
 
 /** Codes that graphql-js / Apollo attach to malformed operations: the caller's mistake, safe to show. */
@@ -44,7 +44,7 @@ function formatForClient(formatted: GraphQLFormattedError, error: unknown, logge
   }
   const gatewayError = findGatewayError(error);
   if (gatewayError) {
-    return { message: gatewayError.message, locations: formatted.locations, path: formatted.path, extensions: { ...gatewayError.extensions } };
+    return { message: gatewayError.message, locations: formatted.locations, path: formatted.path, extensions: gatewayErrorExtensions(gatewayError) };
   }
   const code = formatted.extensions?.code;
   if (code === 'GRAPHQL_PARSE_FAILED' && isTokenLimitMessage(formatted.message)) {
@@ -67,6 +67,13 @@ function formatForClient(formatted: GraphQLFormattedError, error: unknown, logge
     path: formatted.path,
     extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
   };
+}
+
+/** The GraphQL face of a GatewayError: `extensions.code`, its details beside it, and `retryAfterSeconds` when set. */
+export function gatewayErrorExtensions(e: GatewayError): Record<string, unknown> {
+  const extensions: Record<string, unknown> = { code: e.code, ...e.details };
+  if (e.retryAfterSeconds !== undefined) extensions.retryAfterSeconds = e.retryAfterSeconds;
+  return extensions;
 }
 
 const requestIds = new WeakMap<object, string>();

@@ -2,7 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import type { CatalogModel, ModelType } from '../domain.ts';
 import { GatewayError, badInput } from '../core/errors.ts';
 import type { Services } from '../services.ts';
-import type { TimeRange } from '../store/types.ts';
+import type { TimeRange } from '../usage/stats-types.ts';
 import { gatewayStats } from '../usage/stats.ts';
 
 /**

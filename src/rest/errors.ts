@@ -44,7 +44,7 @@ export interface RestError {
 function fromGatewayError(e: GatewayError, fields: Readonly<Record<string, string>>): RestError {
   let message = e.message;
   for (const [ours, theirs] of Object.entries(fields)) message = message.replace(new RegExp(`\\b${ours}\\b`, 'g'), theirs);
-  const field = e.extensions.field;
+  const field = e.details.field;
   // `messages.2.content` → `messages[2].content`; `maxTokens` → `max_tokens`.
   const param = typeof field === 'string' ? (fields[field] ?? field.replace(/\.(\d+)(?=\.|$)/g, '[$1]')) : null;
   return { status: e.httpStatus, body: { error: { message, type: TYPES[e.code], code: e.code, param } }, retryAfterSeconds: e.retryAfterSeconds };

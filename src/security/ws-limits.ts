@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type ExecutionArgs, type GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
+import { type ExecutionArgs, GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../core/logger.ts';
@@ -205,13 +205,13 @@ export class WsGuard {
     // graphql-ws has registered this operation already: the count includes it.
     const inProgress = Object.keys(ctx.subscriptions).length;
     if (inProgress > this.limits.wsMaxSubscriptionsPerConnection) {
-      return [
-        new GatewayError(
-          'RATE_LIMITED',
-          `At most ${this.limits.wsMaxSubscriptionsPerConnection} operations may run at once on one websocket connection`,
-          { retryAfterSeconds: 1, details: { limit: 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', max: this.limits.wsMaxSubscriptionsPerConnection } },
-        ),
-      ];
+      const refusal = new GatewayError(
+        'RATE_LIMITED',
+        `At most ${this.limits.wsMaxSubscriptionsPerConnection} operations may run at once on one websocket connection`,
+        { retryAfterSeconds: 1, details: { limit: 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', max: this.limits.wsMaxSubscriptionsPerConnection } },
+      );
+      // graphql-ws wants GraphQLErrors here; the error formatter maps the GatewayError inside to its extensions.
+      return [new GraphQLError(refusal.message, { originalError: refusal })];
     }
     let document = this.validated.get(payload.query);
     if (!document) {

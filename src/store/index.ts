@@ -10,7 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import { type GatewayStore, StoreError } from './types.ts';
 
-export type { GatewayStore, GatewayStatsResult, KeyLimitsPatch, KeyRecord, ModelStats, NewKey, SeriesPoint, StatsQuery, TimeRange } from './types.ts';
+export type { GatewayStore, KeyLimitsPatch, KeyRecord, NewKey } from './types.ts';
 export { StoreError } from './types.ts';
 
 export type DatabaseTarget =

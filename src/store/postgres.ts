@@ -17,8 +17,9 @@ import {
 } from './stats-shared.ts';
 import { type KeyUsageRow, buildKeyUsage, keyUsageQuery } from './stats-keys.ts';
 import {
-  type GatewayStatsResult, type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, type StatsQuery, keyNameTaken,
+  type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, keyNameTaken,
 } from './types.ts';
+import type { GatewayStatsResult, StatsQuery } from '../usage/stats-types.ts';
 
 const MIGRATION_LOCK_ID = 0x67775f73746f7265n; // pg_advisory_xact_lock key ("gw_store")
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure

@@ -17,8 +17,9 @@ import {
 } from './stats-shared.ts';
 import { type KeyUsageRow, buildKeyUsage, keyUsageQuery } from './stats-keys.ts';
 import {
-  type GatewayStatsResult, type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, type StatsQuery, keyNameTaken,
+  type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, keyNameTaken,
 } from './types.ts';
+import type { GatewayStatsResult, StatsQuery } from '../usage/stats-types.ts';
 
 type Row = Record<string, unknown>;
 

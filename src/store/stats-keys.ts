@@ -9,7 +9,7 @@
 import type { Dialect } from './migrations.ts';
 import { DAY_MS, KEY_GRAINS, KSum } from './rollup.ts';
 import { type SqlQuery, type StatsPlan, boolInt, exactCostSum, union } from './stats-shared.ts';
-import type { KeyUsageStats } from './types.ts';
+import type { KeyUsageStats } from '../usage/stats-types.ts';
 
 export function keyUsageQuery(d: Dialect, plan: StatsPlan, gateway: string): SqlQuery {
   const cover = plan.perKey;

@@ -11,7 +11,7 @@
  * Percentiles come from summed log-scale histograms: within 4.9% of the exact nearest-rank value (see rollup.ts).
  */
 import type { Dialect } from './migrations.ts';
-import type { GatewayStatsResult, KindStats, ModelStats, SeriesPoint, TimeRange } from './types.ts';
+import type { GatewayStatsResult, KindStats, ModelStats, SeriesPoint, TimeRange } from '../usage/stats-types.ts';
 import {
   ALL_KEYS_SCOPE, DAY_MS, HIST_BASE, HIST_MAX_BIN, HOUR_MS, KEY_GRAINS, KSum, METRIC_TTFT, MINUTE_MS, SCOPE_GRAINS, percentileFromHist,
 } from './rollup.ts';

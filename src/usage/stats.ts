@@ -1,6 +1,7 @@
 import type { AuthenticatedKey } from '../auth/keys.ts';
 import type { GatewayRegistry } from '../catalog/registry.ts';
-import type { GatewayStatsResult, GatewayStore, KeyRecord, KeyUsageStats, TimeRange } from '../store/types.ts';
+import type { GatewayStore, KeyRecord } from '../store/types.ts';
+import type { GatewayStatsResult, KeyUsageStats, TimeRange } from './stats-types.ts';
 import type { ActivityLog } from './activity.ts';
 
 export interface GatewayStatsView extends GatewayStatsResult {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, parseDatabaseUrl } from '../../src/store/index.ts';
 import { HIST_RELATIVE_PRECISION } from '../../src/store/rollup.ts';
-import type { GatewayStatsResult, GatewayStore, StatsQuery, TimeRange } from '../../src/store/types.ts';
+import type { GatewayStore } from '../../src/store/types.ts';
+import type { GatewayStatsResult, StatsQuery, TimeRange } from '../../src/usage/stats-types.ts';
 import type { ActivityEntry } from '../../src/usage/activity.ts';
 import { type Harness, PG_URL, newKey as newKeyAt, postgresHarness, postgresReachable, rand6, sqliteHarness } from './harness.ts';
 

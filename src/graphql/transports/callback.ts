@@ -5,6 +5,7 @@ import { GatewayError, findGatewayError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { GatewayContext } from '../context.ts';
 import { type StreamOperations, requestError } from './operation.ts';
+import { gatewayErrorExtensions } from '../errors.ts';
 
 /** What Apollo Router puts in `extensions.subscription` (camelCase; the snake_case spellings of early routers too). */
 interface CallbackTarget {
@@ -201,5 +202,5 @@ function isAllowed(url: string, allowedUrls: readonly string[]): boolean {
 function withHttpStatus(err: unknown): GraphQLError {
   const gatewayError = findGatewayError(err);
   if (!gatewayError) return err instanceof GraphQLError ? err : new GraphQLError('Operation failed', { originalError: err as Error });
-  return new GraphQLError(gatewayError.message, { originalError: gatewayError, extensions: { ...gatewayError.extensions, http: { status: gatewayError.httpStatus } } });
+  return new GraphQLError(gatewayError.message, { originalError: gatewayError, extensions: { ...gatewayErrorExtensions(gatewayError), http: { status: gatewayError.httpStatus } } });
 }

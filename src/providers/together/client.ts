@@ -48,7 +48,7 @@ function verdictOf(err: unknown, signal: AbortSignal): Verdict {
   if (signal.aborted || err instanceof CancelledError) return 'neutral';
   const known = findGatewayError(err);
   if (!known) return 'neutral';
-  const status = known.originalError instanceof APIError ? known.originalError.status : undefined;
+  const status = known.cause instanceof APIError ? known.cause.status : undefined;
   if (typeof status === 'number' && status < 500) return 'success';
   if (known.code === 'UPSTREAM_UNAVAILABLE' || known.code === 'UPSTREAM_TIMEOUT') return 'failure';
   return known.code === 'PROVIDER_NOT_CONFIGURED' ? 'neutral' : 'success';

@@ -1,37 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
-import type { GatewayContext } from '../graphql/context.ts';
 import { findGatewayError } from '../core/errors.ts';
-import { isCancellation } from '../graphql/errors.ts';
-import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
-import type { GatewayMetrics } from './metrics.ts';
-
-/** One summary line per model call (from its activity row), its kind as the message (`chat`, `embedding`, …). */
-export function chatSummaryLogger(logger: Logger): ActivityRecorder {
-  return {
-    record(e: ActivityEntry) {
-      const outcome = e.cancelled ? 'cancelled' : (e.errorCode ?? 'ok');
-      logger[e.errorCode ? 'warn' : 'info'](
-        {
-          requestId: e.requestId,
-          keyId: e.keyId,
-          gateway: e.gateway,
-          model: e.model,
-          kind: e.kind,
-          stream: e.stream,
-          promptTokens: e.promptTokens,
-          completionTokens: e.completionTokens,
-          costUsd: e.costUsd,
-          latencyMs: Math.round(e.latencyMs * 10) / 10,
-          ttftMs: e.ttftMs === null ? null : Math.round(e.ttftMs * 10) / 10,
-          finishReason: e.finishReason,
-          outcome,
-        },
-        e.kind,
-      );
-    },
-  };
-}
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { GatewayContext } from './context.ts';
+import { isCancellation } from './errors.ts';
 
 /**
  * A summary line and metrics for every GraphQL operation over HTTP: name, type, duration, outcome (the first
