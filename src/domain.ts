@@ -228,21 +228,33 @@ export interface ProviderImages {
   images: GeneratedImage[];
 }
 
+/**
+ * What the call owner (src/chat/call.ts) asks of one upstream attempt: its share of the call's one deadline,
+ * and whether it may retry (not while a fallback model is waiting: that one is tried at once instead).
+ * Absent fields take the provider's own defaults.
+ */
+export interface AttemptOptions {
+  /** Milliseconds left until the upstream's first byte, across this attempt's retries. */
+  deadlineMs?: number | undefined;
+  /** Retries after the first try (0: none). */
+  maxRetries?: number | undefined;
+}
+
 export interface ChatProvider {
   /** The gateway name clients use (`provider` / `gateway` arguments). */
   readonly name: string;
   listModels(signal?: AbortSignal): Promise<CatalogModel[]>;
-  complete(request: ChatRequest, signal: AbortSignal): Promise<ProviderCompletion>;
+  complete(request: ChatRequest, signal: AbortSignal, options?: AttemptOptions): Promise<ProviderCompletion>;
   /**
    * Resolves once Together has answered with a stream (retries and the first-byte deadline are behind
    * this point), then yields chunks as they arrive. Throws GatewayError on any failure.
    */
-  stream(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<ProviderStreamChunk>>;
-  /** The other kinds of model (absent on a provider that only chats). Same retries, deadline and breaker as complete(). */
-  embed?(request: EmbeddingRequest, signal: AbortSignal): Promise<ProviderEmbeddings>;
-  rerank?(request: RerankRequest, signal: AbortSignal): Promise<ProviderRerank>;
-  generateImages?(request: ImageRequest, signal: AbortSignal): Promise<ProviderImages>;
-  /** The upstream's circuit breaker, when the provider has one: `state` and `snapshot()` for metrics. */
+  stream(request: ChatRequest, signal: AbortSignal, options?: AttemptOptions): Promise<AsyncIterable<ProviderStreamChunk>>;
+  /** The other kinds of model (absent on a provider that only chats). Same retries and deadline as complete(). */
+  embed?(request: EmbeddingRequest, signal: AbortSignal, options?: AttemptOptions): Promise<ProviderEmbeddings>;
+  rerank?(request: RerankRequest, signal: AbortSignal, options?: AttemptOptions): Promise<ProviderRerank>;
+  generateImages?(request: ImageRequest, signal: AbortSignal, options?: AttemptOptions): Promise<ProviderImages>;
+  /** The circuit breaker of the provider's catalog calls, when it has one (model calls have one per model, in the call owner). */
   readonly breaker?: { readonly state: BreakerState; snapshot(): BreakerSnapshot };
   /** Releases the provider's connections at shutdown, after the last call. */
   close?(): Promise<void>;

@@ -7,6 +7,7 @@ import { type TtlCache, createCacheFor } from './cache/index.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { GatewayRegistry } from './catalog/registry.ts';
 import { PriceOverrides } from './catalog/price-overrides.ts';
+import { CallOwner } from './chat/call.ts';
 import { InflightStreams } from './chat/inflight.ts';
 import { ChatService } from './chat/service.ts';
 import type { GatewayConfig } from './core/config.ts';
@@ -14,6 +15,7 @@ import type { ChatProvider } from './domain.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { callSummaryLogger } from './observability/call-summary.ts';
 import { TogetherProvider } from './providers/together/client.ts';
+import { ModelBreakers } from './resilience/model-breakers.ts';
 import { openStore } from './store/index.ts';
 import type { GatewayStore } from './store/types.ts';
 import type { ActivityEntry, ActivityLog, ActivityRecorder } from './usage/activity.ts';
@@ -101,7 +103,14 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
     new RpmLimiter(shared.redis ? redisLimiterFactory(shared.redis) : undefined),
     new BudgetGuard(store, reservations.owner),
   );
-  const chat = new ChatService(gateways, sink, { maxMessages: config.maxMessages, maxMessageChars: config.maxMessageChars }, logger, admission);
+  const breakers = new ModelBreakers({
+    failureThreshold: config.breakerFailureThreshold,
+    resetMs: config.breakerResetMs,
+    onStateChange: (from, to, snapshot) =>
+      logger[to === 'open' ? 'error' : 'warn']({ breaker: snapshot.name, from, to, probeAt: snapshot.probeAt }, `circuit ${to}`),
+  });
+  const calls = new CallOwner({ recorder: sink, logger, breakers, streams, admission, deadlineMs: config.upstreamTimeoutMs });
+  const chat = new ChatService(gateways, calls, { maxMessages: config.maxMessages, maxMessageChars: config.maxMessageChars });
   return {
     config,
     logger,

@@ -11,6 +11,13 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Every field is validated before Together is called: a bad value is BAD_USER_INPUT with `extensions.field`.
  */
 export type ChatCompletionInput = {
+  /**
+   * Models tried in order (at most 4, no repeats) when `model` fails with UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT,
+   * Together's own RATE_LIMITED, MODEL_NOT_FOUND or CONTEXT_LENGTH_EXCEEDED; never after the caller's own errors,
+   * the key's limits or a cancellation. A stream falls back only before its first event. One deadline covers all
+   * attempts; only the last model retries. ChatCompletion.attempts lists what was tried.
+   */
+  fallbackModels?: Array<string> | null | undefined;
   /** -2 to 2. Positive values penalise tokens in proportion to how often they already appeared. */
   frequencyPenalty?: number | null | undefined;
   /** ≥ 1, and not over the model's context length. */

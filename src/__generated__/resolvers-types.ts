@@ -32,8 +32,25 @@ export type CallKind =
   | 'IMAGE'
   | 'RERANK';
 
+/** One model tried for a chat call. */
+export type ChatAttempt = {
+  __typename?: 'ChatAttempt';
+  /** The error code it failed with; null for the model that answered. */
+  code?: Maybe<Scalars['String']['output']>;
+  /** Milliseconds this attempt took (the first counts from the request's arrival, so they add up to the call). */
+  latencyMs: Scalars['Float']['output'];
+  /** The model id tried (the catalog id). */
+  model: Scalars['String']['output'];
+};
+
 export type ChatCompletion = {
   __typename?: 'ChatCompletion';
+  /**
+   * Every model tried for this answer, in order: the failed ones (with their code; a model skipped because its
+   * circuit is open, or not in the catalog, is listed too) and last the one that answered (code null). Each is one
+   * row of the activity log.
+   */
+  attempts: Array<ChatAttempt>;
   /** The first choice's text; "" when the model only called tools. */
   content: Scalars['String']['output'];
   /**
@@ -74,6 +91,13 @@ export type ChatCompletion = {
  * Every field is validated before Together is called: a bad value is BAD_USER_INPUT with `extensions.field`.
  */
 export type ChatCompletionInput = {
+  /**
+   * Models tried in order (at most 4, no repeats) when `model` fails with UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT,
+   * Together's own RATE_LIMITED, MODEL_NOT_FOUND or CONTEXT_LENGTH_EXCEEDED; never after the caller's own errors,
+   * the key's limits or a cancellation. A stream falls back only before its first event. One deadline covers all
+   * attempts; only the last model retries. ChatCompletion.attempts lists what was tried.
+   */
+  fallbackModels?: InputMaybe<Array<Scalars['String']['input']>>;
   /** -2 to 2. Positive values penalise tokens in proportion to how often they already appeared. */
   frequencyPenalty?: InputMaybe<Scalars['Float']['input']>;
   /** ≥ 1, and not over the model's context length. */
@@ -726,9 +750,10 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   CallKind: CallKind;
-  ChatCompletion: ResolverTypeWrapper<ChatResultMapper>;
+  ChatAttempt: ResolverTypeWrapper<ChatAttempt>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  ChatCompletion: ResolverTypeWrapper<ChatResultMapper>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ChatCompletionInput: ChatCompletionInput;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -772,9 +797,10 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  ChatCompletion: ChatResultMapper;
+  ChatAttempt: ChatAttempt;
   String: Scalars['String']['output'];
   Float: Scalars['Float']['output'];
+  ChatCompletion: ChatResultMapper;
   ID: Scalars['ID']['output'];
   ChatCompletionInput: ChatCompletionInput;
   Int: Scalars['Int']['output'];
@@ -807,7 +833,14 @@ export type ResolversParentTypes = ResolversObject<{
   Usage: Usage;
 }>;
 
+export type ChatAttemptResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ChatAttempt'] = ResolversParentTypes['ChatAttempt']> = ResolversObject<{
+  code?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  latencyMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type ChatCompletionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ChatCompletion'] = ResolversParentTypes['ChatCompletion']> = ResolversObject<{
+  attempts?: Resolver<Array<ResolversTypes['ChatAttempt']>, ParentType, ContextType>;
   content?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   costUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   finishReason?: Resolver<ResolversTypes['FinishReason'], ParentType, ContextType>;
@@ -992,6 +1025,7 @@ export type UsageResolvers<ContextType = GatewayContext, ParentType extends Reso
 }>;
 
 export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
+  ChatAttempt?: ChatAttemptResolvers<ContextType>;
   ChatCompletion?: ChatCompletionResolvers<ContextType>;
   ChatStreamEvent?: ChatStreamEventResolvers<ContextType>;
   CreatedKey?: CreatedKeyResolvers<ContextType>;

@@ -20,24 +20,33 @@ export class Admission {
     private readonly budget: BudgetGuard,
   ) {}
 
-  async admit(key: AuthenticatedKey | null, request: ChatRequest, model: CatalogModel | null): Promise<BudgetTicket | null> {
+  /**
+   * `models`: every model the call may use (the requested one and its fallbacks): the reservation covers the most
+   * expensive of them, and the call settles it with what its attempts cost.
+   */
+  async admit(key: AuthenticatedKey | null, request: ChatRequest, models: readonly (CatalogModel | null)[]): Promise<BudgetTicket | null> {
     if (!key) throw new GatewayError('UNAUTHENTICATED', 'Missing gateway key: send Authorization: Bearer <key>');
     await this.limiter.hit(key);
     if (key.budgetUsd === null) return null;
-    // An upper bound on the prompt for any script (UTF-8 bytes + the chat template's allowance), so the
-    // reservation covers the prompt (tools included) on CJK text and emoji as on English.
-    const estimate = computeCostUsd(
-      { promptTokens: promptTokenBound(request), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 },
-      model?.pricing ?? null,
-    );
-    if (estimate === null) {
-      // Unknown is never free: a $0 reservation would let a budgeted key spend without limit (issue 16).
-      const why = model ? 'has no per-token price in the catalog' : 'is not in the catalog, so it has no price';
-      throw new GatewayError(
-        'FORBIDDEN',
-        `Model "${request.model}" ${why}, and gateway key "${key.name}" has a budget: a key with a budget may only call models the gateway can price (an operator can price it in PRICE_OVERRIDES_FILE; keys without a budget may call it)`,
-        { details: { reason: 'UNPRICED_MODEL', model: request.model } },
+    let estimate = 0;
+    for (const model of models) {
+      // An upper bound on the prompt for any script (UTF-8 bytes + the chat template's allowance), so the
+      // reservation covers the prompt (tools included) on CJK text and emoji as on English.
+      const cost = computeCostUsd(
+        { promptTokens: promptTokenBound(request), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 },
+        model?.pricing ?? null,
       );
+      if (cost === null) {
+        // Unknown is never free: a $0 reservation would let a budgeted key spend without limit (issue 16).
+        const id = model?.id ?? request.model;
+        const why = model ? 'has no per-token price in the catalog' : 'is not in the catalog, so it has no price';
+        throw new GatewayError(
+          'FORBIDDEN',
+          `Model "${id}" ${why}, and gateway key "${key.name}" has a budget: a key with a budget may only call models the gateway can price (an operator can price it in PRICE_OVERRIDES_FILE; keys without a budget may call it)`,
+          { details: { reason: 'UNPRICED_MODEL', model: id } },
+        );
+      }
+      estimate = Math.max(estimate, cost);
     }
     return this.budget.reserve(key, estimate);
   }

@@ -1,31 +1,13 @@
-import type { Logger } from 'pino';
-import type { CatalogModel, ChatRequest, FinishReason, ProviderStreamChunk, ToolCall, ToolCallDelta, Usage } from '../domain.ts';
-import { CancelledError, GatewayError } from '../core/errors.ts';
 import type { Gateway, GatewayRegistry } from '../catalog/registry.ts';
-import type { ActivityRecorder } from '../usage/activity.ts';
-import type { Admission } from '../auth/admission.ts';
-import type { AuthenticatedKey } from '../auth/keys.ts';
-import type { BudgetTicket } from '../auth/limits.ts';
-import { closeUnstarted } from '../core/iterators.ts';
-import { type CallOutcome, CallLog, type LoggedCall } from './call-log.ts';
+import { CancelledError, GatewayError } from '../core/errors.ts';
+import type { ChatRequest, FinishReason, ProviderStreamChunk, ToolCall, ToolCallDelta, Usage } from '../domain.ts';
+import type { ModelBreakers } from '../resilience/model-breakers.ts';
 import { computeCostUsd } from '../usage/cost.ts';
 import { estimateTokens, estimateUsage, toolCallChars } from '../usage/estimate.ts';
-import { type ChatInput, type ChatLimits, validateChatInput } from './validate.ts';
+import type { Attempt, AttemptReport, Call, CallOwner, Caller, Candidate } from './call.ts';
+import { type ChatInput, type ChatLimits, validateChatInput, validateFallbackModels } from './validate.ts';
 
-export interface ChatCaller {
-  requestId: string;
-  keyId: string | null;
-  /** The authenticated gateway key; admission (rpm, budget) needs it. */
-  key?: AuthenticatedKey | null;
-  /** When given, filled in with when the provider was called and answered: the REST overhead header needs them. */
-  timing?: UpstreamTiming;
-}
-
-/** performance.now() marks around the provider call (for streams, `answeredAt` is Together's first byte). */
-export interface UpstreamTiming {
-  calledAt?: number;
-  answeredAt?: number;
-}
+export type { AttemptReport, Caller as ChatCaller, UpstreamTiming } from './call.ts';
 
 /**
  * One answer, with everything a face needs to render it (GraphQL as is; REST in OpenAI's format:
@@ -51,6 +33,8 @@ export interface ChatResult {
   latencyMs: number;
   /** Together's sampling seed as exact decimal text (it exceeds 2^53); null when it sent none. */
   seed: string | null;
+  /** Every model tried, in order, the one that answered last (code null). */
+  attempts: AttemptReport[];
 }
 
 /**
@@ -74,169 +58,193 @@ export interface ChatStreamEvent {
   seed: string | null;
 }
 
-interface Route {
-  gateway: Gateway;
-  request: ChatRequest;
-  /** Null when an explicit provider was named and the model is not (yet) in its catalog. */
-  model: CatalogModel | null;
-}
-
 /**
  * Some models call a tool and still say `stop`. A client loops on TOOL_CALLS, so a turn with tool calls says
  * so; a LENGTH (arguments cut short) is kept because the client must know the call is incomplete.
  */
 const finishWithTools = (reason: FinishReason, calledTools: boolean): FinishReason => (calledTools && reason === 'STOP' ? 'TOOL_CALLS' : reason);
 
+const hasOutput = (c: ProviderStreamChunk): boolean => c.delta !== '' || c.reasoningDelta !== '' || c.toolCallDeltas.length > 0;
+
+/** A stream read up to its first event (or its end): what fails before that can still fall back. */
+interface OpenedStream {
+  iterator: AsyncIterator<ProviderStreamChunk>;
+  /** The chunks read so far, the last one the first with output (or the end of a stream without any). */
+  head: ProviderStreamChunk[];
+  ended: boolean;
+  /** performance.now() when the first output arrived; null when the stream had none. */
+  firstOutputAt: number | null;
+}
+
+async function openStream(upstream: AsyncIterable<ProviderStreamChunk>): Promise<OpenedStream> {
+  const iterator = upstream[Symbol.asyncIterator]();
+  const head: ProviderStreamChunk[] = [];
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return { iterator, head, ended: true, firstOutputAt: null };
+    head.push(next.value);
+    if (hasOutput(next.value)) return { iterator, head, ended: false, firstOutputAt: performance.now() };
+  }
+}
+
 /**
- * Chat for every face: validates, routes to a provider (auto-detected from the catalogs when not named),
- * calls it, prices the result and writes exactly one activity row. GraphQL and REST both call this.
+ * Chat for every face: validates, routes the requested model and its fallbacks, and runs the call on its owner
+ * (./call.ts: admission, per-model breakers, one deadline, one row per attempt), prices the answer. GraphQL,
+ * REST and the other wire formats all call this.
  */
 export class ChatService {
   constructor(
     private readonly gateways: GatewayRegistry,
-    private readonly recorder: ActivityRecorder,
+    private readonly calls: CallOwner,
     private readonly limits: ChatLimits,
-    private readonly logger: Logger,
-    /** Null only in tests of the chat path alone; the server always passes one. */
-    private readonly admission: Admission | null = null,
-  ) {
-    this.calls = new CallLog(recorder, logger);
-  }
+  ) {}
 
-  private readonly calls: CallLog;
-
-  private admit(caller: ChatCaller, route: Route): Promise<BudgetTicket | null> {
-    return this.admission ? this.admission.admit(caller.key ?? null, route.request, route.model) : Promise.resolve(null);
+  /** The per-model circuit breakers (metrics, tests). */
+  get breakers(): ModelBreakers {
+    return this.calls.deps.breakers;
   }
 
   /** Validation and routing: everything that can fail before Together is called. */
-  async route(input: ChatInput): Promise<Route> {
+  private async plan(input: ChatInput, call: Call): Promise<ChatRequest> {
     const request = validateChatInput(input, this.limits);
-    if (input.provider !== null && input.provider !== undefined) {
-      const gateway = this.gateways.get(input.provider, 'provider');
+    const fallbacks = validateFallbackModels(input.fallbackModels, request.model);
+    const candidates: Candidate[] = [];
+    for (const model of [request.model, ...fallbacks]) candidates.push(await this.candidate(model, input.provider, request));
+    call.route(candidates);
+    return request;
+  }
+
+  private async candidate(requested: string, provider: string | null | undefined, request: ChatRequest): Promise<Candidate> {
+    if (provider !== null && provider !== undefined) {
+      const gateway = this.gateways.get(provider, 'provider');
       // A named provider passes the model through: the catalog may lag behind Together's new models.
       // Its price is still used when the catalog knows it.
-      const model = await gateway.catalog.get(request.model).catch(() => null);
-      return this.checkContext({ gateway, request: model ? { ...request, model: model.id } : request, model });
+      const model = await gateway.catalog.get(requested).catch(() => null);
+      return this.checkContext({ gateway, model: model?.id ?? requested, catalogModel: model }, request);
     }
     for (const gateway of this.gateways.all()) {
-      const model = await gateway.catalog.get(request.model);
-      if (model) return this.checkContext({ gateway, request: { ...request, model: model.id }, model });
+      const model = await gateway.catalog.get(requested);
+      if (model) return this.checkContext({ gateway, model: model.id, catalogModel: model }, request);
     }
-    throw new GatewayError('MODEL_NOT_FOUND', `Model "${request.model}" is not in the catalog of ${this.gateways.names.join(', ')}`, {
-      details: { model: request.model },
+    const unavailable = new GatewayError('MODEL_NOT_FOUND', `Model "${requested}" is not in the catalog of ${this.gateways.names.join(', ')}`, {
+      details: { model: requested },
     });
+    return { gateway: this.gateways.all()[0]!, model: requested, catalogModel: null, unavailable };
   }
 
   /** maxTokens alone over the context can be refused without a tokenizer; the rest is Together's call (403). */
-  private checkContext(route: Route): Route {
-    const context = route.model?.contextLength;
-    if (context && route.request.maxTokens && route.request.maxTokens > context) {
-      throw new GatewayError('CONTEXT_LENGTH_EXCEEDED', `maxTokens ${route.request.maxTokens} exceeds ${route.model?.id}'s context of ${context} tokens`, {
+  private checkContext(candidate: Candidate, request: ChatRequest): Candidate {
+    const context = candidate.catalogModel?.contextLength;
+    if (context && request.maxTokens && request.maxTokens > context) {
+      const unavailable = new GatewayError('CONTEXT_LENGTH_EXCEEDED', `maxTokens ${request.maxTokens} exceeds ${candidate.model}'s context of ${context} tokens`, {
         details: { contextLength: context },
       });
+      return { ...candidate, unavailable };
     }
-    return route;
+    return candidate;
   }
 
-  async complete(input: ChatInput, caller: ChatCaller, signal: AbortSignal): Promise<ChatResult> {
-    const started = performance.now();
-    const at = Date.now();
-    let route: Route | undefined;
-    let ticket: BudgetTicket | null = null;
+  /** The gateway a refusal row names when the call fails before routing: the named one, else the first. */
+  private open(input: ChatInput, caller: Caller, stream: boolean, signal: AbortSignal | undefined): Call {
+    const named = (input.provider ?? '').toLowerCase();
+    const gateway: Gateway | undefined = this.gateways.all().find((g) => g.provider.name === named) ?? this.gateways.all()[0];
+    return this.calls.open(caller, { kind: 'chat', stream, model: String(input.model ?? ''), gateway: gateway?.provider.name ?? String(input.provider ?? '') }, signal);
+  }
+
+  async complete(input: ChatInput, caller: Caller, signal?: AbortSignal): Promise<ChatResult> {
+    const call = this.open(input, caller, false, signal);
     try {
-      route = await this.route(input);
-      ticket = await this.admit(caller, route);
-      if (caller.timing) caller.timing.calledAt = performance.now();
-      const answer = await route.gateway.provider.complete(route.request, signal);
-      if (caller.timing) caller.timing.answeredAt = performance.now();
+      const request = await this.plan(input, call);
+      await call.admit((admission, key, models) => admission.admit(key, request, models));
+      const { value: answer, attempt } = await call.attempt((c, options) => c.gateway.provider.complete({ ...request, model: c.model }, call.signal, options));
+      const sent = { ...request, model: attempt.candidate.model };
       const usageEstimated = answer.usage === null;
       const outputChars = answer.content.length + (answer.reasoning?.length ?? 0) + toolCallChars(answer.toolCalls);
-      const usage = answer.usage ?? estimateUsage(route.request, estimateTokens(outputChars));
-      const latencyMs = performance.now() - started;
-      const result: ChatResult = {
+      const usage = answer.usage ?? estimateUsage(sent, estimateTokens(outputChars));
+      const finishReason = finishWithTools(answer.finishReason, answer.toolCalls.length > 0);
+      const costUsd = computeCostUsd(usage, attempt.candidate.catalogModel?.pricing ?? null);
+      attempt.succeed({ usage, usageEstimated, costUsd, ttftMs: null, finishReason });
+      return {
         id: answer.id,
         model: answer.model,
-        provider: route.gateway.provider.name,
+        provider: attempt.candidate.gateway.provider.name,
         content: answer.content,
         reasoning: answer.reasoning,
         toolCalls: answer.toolCalls,
-        finishReason: finishWithTools(answer.finishReason, answer.toolCalls.length > 0),
+        finishReason,
         usage,
         usageEstimated,
-        costUsd: computeCostUsd(usage, route.model?.pricing ?? null),
-        latencyMs,
+        costUsd,
+        latencyMs: performance.now() - call.started,
         seed: answer.seed,
+        attempts: call.attempts,
       };
-      this.record(caller, at, route, input, { stream: false, usage, usageEstimated, costUsd: result.costUsd, latencyMs, ttftMs: null, finishReason: result.finishReason }, ticket);
-      return result;
     } catch (err) {
-      this.recordFailure(caller, at, route, input, false, started, err, null, ticket);
+      call.fail(err);
       throw err;
     }
   }
 
   /**
-   * Routes first (so validation and auth-like failures reject the subscription before it starts), then
-   * returns the event stream. Aborting `signal` aborts the upstream request at once.
+   * Routes and calls the models until one has sent its first event (so validation, auth-like failures and a
+   * model failing before its first event reject the subscription before it starts, or fall back), then
+   * returns the event stream. Aborting `signal`, or `return()` on the stream, aborts the upstream at once.
    */
-  async stream(input: ChatInput, caller: ChatCaller, signal: AbortSignal): Promise<AsyncGenerator<ChatStreamEvent>> {
-    const started = performance.now();
-    const at = Date.now();
-    let route: Route | undefined;
-    let ticket: BudgetTicket | null = null;
-    let upstream: AsyncIterable<ProviderStreamChunk>;
+  async stream(input: ChatInput, caller: Caller, signal?: AbortSignal): Promise<AsyncGenerator<ChatStreamEvent>> {
+    const call = this.open(input, caller, true, signal);
     try {
-      route = await this.route(input);
-      ticket = await this.admit(caller, route);
-      if (caller.timing) caller.timing.calledAt = performance.now();
-      upstream = await route.gateway.provider.stream(route.request, signal);
-      if (caller.timing) caller.timing.answeredAt = performance.now();
+      const request = await this.plan(input, call);
+      await call.admit((admission, key, models) => admission.admit(key, request, models));
+      const { value: opened, attempt } = await call.attempt(async (c, options) =>
+        openStream(await c.gateway.provider.stream({ ...request, model: c.model }, call.signal, options)),
+      );
+      return call.events(this.relay(attempt, { ...request, model: attempt.candidate.model }, opened), () => void opened.iterator.return?.()?.catch(() => undefined));
     } catch (err) {
-      this.recordFailure(caller, at, route, input, true, started, err, null, ticket);
+      call.fail(err);
       throw err;
     }
-    const events = this.relay(route, upstream, caller, input, at, started, ticket);
-    // A client that leaves while the subscription is being set up closes `events` before its first next():
-    // relay() never runs, so its finally cannot write the row or close the upstream response. Do both here.
-    const ready = route;
-    return closeUnstarted(events, () => {
-      this.recordFailure(caller, at, ready, input, true, started, new CancelledError(), { completionTokens: 0, ttftMs: null }, ticket);
-      void (upstream as Partial<AsyncGenerator<ProviderStreamChunk>>).return?.(undefined)?.catch(() => undefined);
-    });
   }
 
-  private async *relay(
-    route: Route,
-    upstream: AsyncIterable<ProviderStreamChunk>,
-    caller: ChatCaller,
-    input: ChatInput,
-    at: number,
-    started: number,
-    ticket: BudgetTicket | null,
-  ): AsyncGenerator<ChatStreamEvent> {
+  private async *relay(attempt: Attempt, request: ChatRequest, opened: OpenedStream): AsyncGenerator<ChatStreamEvent> {
     let id = '';
-    let model = route.request.model;
+    let model = request.model;
     let finishReason: FinishReason | null = null;
     let usage: Usage | null = null;
     let seed: string | null = null;
     let calledTools = false;
     /** Chunks with any output (answer, reasoning or tool call): roughly one token each, for estimates. */
     let outputChunks = 0;
-    let ttftMs: number | null = null;
-    let recorded = false;
+    const ttftMs = opened.firstOutputAt === null ? null : opened.firstOutputAt - attempt.started;
+    const pricing = attempt.candidate.catalogModel?.pricing ?? null;
+    let ended = opened.ended;
+    const partial = () => {
+      if (outputChunks === 0) return null;
+      const estimated = estimateUsage(request, outputChunks);
+      return { usage: estimated, usageEstimated: true, costUsd: computeCostUsd(estimated, pricing), ttftMs, finishReason: null };
+    };
     try {
-      for await (const chunk of upstream) {
+      let i = 0;
+      for (;;) {
+        let chunk: ProviderStreamChunk;
+        if (i < opened.head.length) chunk = opened.head[i++]!;
+        else if (ended) break;
+        else {
+          const next = await opened.iterator.next();
+          if (next.done) {
+            ended = true;
+            break;
+          }
+          chunk = next.value;
+        }
         if (chunk.id) id = chunk.id;
         if (chunk.model) model = chunk.model;
         // Together may repeat `finish_reason` (tool calls: on the arguments chunk and on the usage chunk): the first one counts.
         finishReason ??= chunk.finishReason;
         if (chunk.usage) usage = chunk.usage;
         if (chunk.seed !== null) seed = chunk.seed;
-        if (chunk.delta === '' && chunk.reasoningDelta === '' && chunk.toolCallDeltas.length === 0) continue;
+        if (!hasOutput(chunk)) continue;
         outputChunks++;
         if (chunk.toolCallDeltas.length > 0) calledTools = true;
-        ttftMs ??= performance.now() - started;
         yield {
           delta: chunk.delta,
           reasoningDelta: chunk.reasoningDelta,
@@ -256,54 +264,18 @@ export class ChatService {
       }
       finishReason = finishWithTools(finishReason, calledTools);
       const usageEstimated = usage === null;
-      const finalUsage = usage ?? estimateUsage(route.request, outputChunks);
-      const costUsd = computeCostUsd(finalUsage, route.model?.pricing ?? null);
-      const latencyMs = performance.now() - started;
-      recorded = true;
-      this.record(caller, at, route, input, { stream: true, usage: finalUsage, usageEstimated, costUsd, latencyMs, ttftMs, finishReason }, ticket);
+      const finalUsage = usage ?? estimateUsage(request, outputChunks);
+      const costUsd = computeCostUsd(finalUsage, pricing);
+      attempt.succeed({ usage: finalUsage, usageEstimated, costUsd, ttftMs, finishReason });
       yield { delta: '', reasoningDelta: '', toolCallDeltas: [], finishReason, usage: finalUsage, usageEstimated, costUsd, done: true, id, model, seed };
     } catch (err) {
-      if (!recorded) {
-        recorded = true;
-        this.recordFailure(caller, at, route, input, true, started, err, { completionTokens: outputChunks, ttftMs }, ticket);
-      }
+      attempt.fail(err, partial());
       throw err;
     } finally {
       // The consumer stopped early (unsubscribe, disconnect): its tokens so far are still billed by Together.
-      if (!recorded) this.recordFailure(caller, at, route, input, true, started, new CancelledError(), { completionTokens: outputChunks, ttftMs }, ticket);
+      if (!attempt.finished) attempt.fail(new CancelledError(), partial());
+      // Left before the end: close Together's response so its socket does not stream on.
+      if (!ended) void opened.iterator.return?.()?.catch(() => undefined);
     }
-  }
-
-  /** The call as the log sees it; before routing succeeded, the named (or first) gateway and the raw model. */
-  private logged(caller: ChatCaller, at: number, route: Route | undefined, input: ChatInput, ticket: BudgetTicket | null): LoggedCall {
-    const gateway = route?.gateway ?? this.gateways.all().find((g) => g.provider.name === (input.provider ?? '').toLowerCase()) ?? this.gateways.all()[0];
-    return {
-      requestId: caller.requestId,
-      keyId: caller.keyId,
-      at,
-      gateway: gateway?.provider.name ?? String(input.provider ?? ''),
-      model: route?.request.model || String(input.model ?? ''),
-      request: route?.request ?? { model: String(input.model ?? ''), messages: [] },
-      pricing: route?.model?.pricing ?? null,
-      ticket,
-    };
-  }
-
-  private record(caller: ChatCaller, at: number, route: Route, input: ChatInput, outcome: CallOutcome, ticket: BudgetTicket | null): void {
-    this.calls.succeeded(this.logged(caller, at, route, input, ticket), outcome);
-  }
-
-  private recordFailure(
-    caller: ChatCaller,
-    at: number,
-    route: Route | undefined,
-    input: ChatInput,
-    stream: boolean,
-    started: number,
-    err: unknown,
-    partial: { completionTokens: number; ttftMs: number | null } | null,
-    ticket: BudgetTicket | null = null,
-  ): void {
-    this.calls.failed(this.logged(caller, at, route, input, ticket), stream, started, err, partial);
   }
 }

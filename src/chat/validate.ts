@@ -56,6 +56,8 @@ export interface ChatInput {
   frequencyPenalty?: Opt<number>;
   repetitionPenalty?: Opt<number>;
   user?: Opt<string>;
+  /** Models tried in order when the requested one fails in a way that falls back (see chat/call.ts). */
+  fallbackModels?: Opt<string[]>;
 }
 
 export interface ChatLimits {
@@ -71,6 +73,8 @@ const MAX_TOOL_CALLS = 128;
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const MAX_ID = 256;
 const MAX_USER = 256;
+/** Fallbacks after the requested model: each is a full attempt under the call's one deadline. */
+export const MAX_FALLBACK_MODELS = 4;
 const TOOL_CHOICE_MODES = new Set(['NONE', 'AUTO', 'REQUIRED']);
 const RESPONSE_FORMATS = new Set(['TEXT', 'JSON_OBJECT', 'JSON_SCHEMA']);
 
@@ -273,4 +277,23 @@ export function validateChatInput(input: ChatInput, limits: ChatLimits): ChatReq
     repetitionPenalty: positive(input.repetitionPenalty, 'repetitionPenalty'),
     user: user(input.user),
   };
+}
+
+/**
+ * The fallback models, trimmed, in order. A repeat (of the requested model or another fallback) would only be a
+ * wasted attempt, and more than MAX_FALLBACK_MODELS could not fit the call's one deadline: both are refused.
+ */
+export function validateFallbackModels(value: Opt<string[]>, model: string): string[] {
+  if (!present(value)) return [];
+  if (!Array.isArray(value) || value.length > MAX_FALLBACK_MODELS) {
+    throw badInput(`fallbackModels may hold at most ${MAX_FALLBACK_MODELS} models`, 'fallbackModels');
+  }
+  const seen = new Set([model]);
+  return value.map((raw, i) => {
+    const id = typeof raw === 'string' ? raw.trim() : '';
+    if (!id || id.length > 256) throw badInput('fallbackModels must hold non-empty model ids of at most 256 characters', `fallbackModels.${i}`);
+    if (seen.has(id)) throw badInput(`fallbackModels repeats "${id}"`, `fallbackModels.${i}`);
+    seen.add(id);
+    return id;
+  });
 }

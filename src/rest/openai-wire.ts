@@ -88,6 +88,19 @@ function stopOf(stop: unknown): unknown {
   throw badInput('stop must be a string or an array of strings', 'stop');
 }
 
+/**
+ * OpenRouter's fallbacks: `models` lists models in priority order beside (or instead of) `model`. Without `model`
+ * the first of `models` is the one requested; an entry repeating `model` (or an earlier entry) is skipped, as
+ * OpenRouter does; anything else (too many, not strings) goes on to validation, which names it.
+ */
+function modelsOf(model: unknown, models: unknown): { model: unknown; fallbackModels: unknown } {
+  if (!Array.isArray(models)) return { model, fallbackModels: absent(models) ? undefined : models };
+  const primary = absent(model) || model === '' ? models[0] : model;
+  const rest = primary === models[0] ? models.slice(1) : models;
+  const seen = new Set([primary]);
+  return { model: primary, fallbackModels: rest.filter((m) => (seen.has(m) ? false : (seen.add(m), true))) };
+}
+
 /** A JSON body → ChatInput. Unknown fields are ignored; wrong types go on to validation, which names them. */
 export function fromOpenAIRequest(body: unknown): OpenAIChatRequest {
   if (!isObject(body)) throw badInput('The request body must be a JSON object');
@@ -96,7 +109,7 @@ export function fromOpenAIRequest(body: unknown): OpenAIChatRequest {
   const streamOptions = isObject(body.stream_options) ? body.stream_options : {};
   const maxTokens = absent(body.max_completion_tokens) ? body.max_tokens : body.max_completion_tokens;
   const input = {
-    model: body.model,
+    ...modelsOf(body.model, body.models),
     provider: body.provider,
     messages: messagesOf(body.messages),
     maxTokens,
@@ -153,6 +166,8 @@ export function toOpenAICompletion(result: ChatResult, fallbackId: string): Json
     choices: [{ index: 0, message, logprobs: null, finish_reason: toFinishReason(result.finishReason) }],
     usage: toOpenAIUsage(result.usage, result.usageEstimated),
     cost_usd: result.costUsd,
+    // The gateway's extension, as `cost_usd`: every model tried, the one that answered last (code null).
+    attempts: result.attempts.map((a) => ({ model: a.model, code: a.code, latency_ms: a.latencyMs })),
   };
 }
 

@@ -83,58 +83,65 @@ interface WireCall<R extends WireRequest> {
   format: WireFormat<R>;
   request: R;
   caller: { requestId: string; keyId: string; key: Awaited<ReturnType<Services['keys']['authenticate']>>; timing: UpstreamTiming };
-  controller: AbortController;
+  /** Aborted when the client hangs up: the call's owner aborts the upstream and records the row as cancelled. */
+  signal: AbortSignal;
   /** Milliseconds spent in the gateway so far, the provider call excluded. */
   overheadMs(): string;
 }
 
 async function complete<R extends WireRequest>(services: Services, res: ServerResponse, call: WireCall<R>): Promise<void> {
-  const result = await services.chat.complete(call.request.input, call.caller, call.controller.signal);
+  const result = await services.chat.complete(call.request.input, call.caller, call.signal);
   res.setHeader('x-gateway-overhead-ms', call.overheadMs());
   sendJson(res, 200, call.format.completion(result, call.request, call.caller));
 }
 
 /**
- * Server-sent events. The headers go out once Together has answered (so errors before that are ordinary JSON
- * errors with their status); a failure after that is the format's failure event and the end of the stream.
- * Registered with the in-flight streams so that shutdown drains REST streams like GraphQL ones.
+ * Server-sent events. The headers go out with the first event, so an error before it (fallbacks included: a
+ * model failing before its first event is replaced silently) is an ordinary JSON error with its status; if the
+ * first event is slow to come (a long prefill, or fallbacks), the headers go alone after
+ * SSE_HEADERS_ALONE_AFTER_MS so clients see the stream start, and a failure after that is the format's failure
+ * event and the end of the stream. The call's owner registers the stream with the in-flight streams, so
+ * shutdown drains REST streams like GraphQL ones.
  */
 async function stream<R extends WireRequest>(services: Services, res: ServerResponse, call: WireCall<R>): Promise<void> {
-  const untrack = services.streams.track(call.controller);
-  let headersAlone: NodeJS.Timeout | undefined;
-  try {
-    const events = await services.chat.stream(call.request.input, call.caller, call.controller.signal);
+  const startSse = (): void => {
+    if (res.headersSent) return;
     res.statusCode = 200;
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
     res.setHeader('cache-control', 'no-cache');
     res.setHeader('x-accel-buffering', 'no');
-    // A trailer is impractical for SSE clients: this is the overhead before (and around) Together's first byte.
+    // A trailer is impractical for SSE clients: this is the overhead before (and around) the first event.
     res.setHeader('x-gateway-overhead-ms', call.overheadMs());
-    // The headers go out with the first event (one write, one packet, one wake-up of the client before its
-    // first token: ~0.1 ms of time to first token at one stream, bench/floor), or alone if the first event is
-    // slow to come (a reasoning model's prefill), so that clients still see the stream start at once.
-    headersAlone = setTimeout(() => {
-      if (!res.headersSent && !res.destroyed) res.flushHeaders();
-    }, SSE_HEADERS_ALONE_AFTER_MS);
-    const framer = call.format.stream(call.request, call.caller);
-    try {
-      for await (const event of events) {
-        // One write per event: each write is a syscall, the main cost of relaying a stream. Leaving the loop
-        // calls the generator's return(): the upstream request is aborted, the row says cancelled.
-        const text = framer.frame(event);
-        if (text !== '' && !(await write(res, text))) return;
-      }
-      const end = framer.end?.() ?? '';
-      if (end !== '' && !(await write(res, end))) return;
-    } catch (err) {
-      // Client gone: the abort already ended the upstream call and the service logged the row as cancelled.
-      if (res.destroyed) return;
-      await write(res, framer.failure(call.format.error(err, call.caller.requestId)));
+  };
+  // The headers go out with the first event (one write, one packet, one wake-up of the client before its first
+  // token: ~0.1 ms of time to first token at one stream, bench/floor), or alone if it is slow to come.
+  const headersAlone = setTimeout(() => {
+    if (res.headersSent || res.destroyed) return;
+    startSse();
+    res.flushHeaders();
+  }, SSE_HEADERS_ALONE_AFTER_MS);
+  const framer = call.format.stream(call.request, call.caller);
+  try {
+    const events = await services.chat.stream(call.request.input, call.caller, call.signal);
+    startSse();
+    for await (const event of events) {
+      // One write per event: each write is a syscall, the main cost of relaying a stream. Leaving the loop
+      // calls the stream's return(): the upstream request is aborted, the row says cancelled.
+      const text = framer.frame(event);
+      if (text !== '' && !(await write(res, text))) return;
     }
+    const end = framer.end?.() ?? '';
+    if (end !== '' && !(await write(res, end))) return;
+    res.end();
+  } catch (err) {
+    // Before the stream started: an ordinary JSON error (serveWireCall sends it).
+    if (!res.headersSent) throw err;
+    // Client gone: the abort already ended the upstream call and the owner logged the row as cancelled.
+    if (res.destroyed) return;
+    await write(res, framer.failure(call.format.error(err, call.caller.requestId)));
     res.end();
   } finally {
     clearTimeout(headersAlone);
-    untrack();
   }
 }
 
@@ -175,7 +182,7 @@ export async function serveWireCall<R extends WireRequest>(
     const key = await services.keys.authenticate(format.authorization(res.req));
     const caller = { requestId, keyId: key.id, key, timing };
     const request = format.parse(body, caller);
-    const call: WireCall<R> = { format, request, caller, controller, overheadMs };
+    const call: WireCall<R> = { format, request, caller, signal: controller.signal, overheadMs };
     await (request.stream ? stream(services, res, call) : complete(services, res, call));
   } catch (err) {
     if (!res.headersSent) res.setHeader('x-gateway-overhead-ms', overheadMs());

@@ -42,6 +42,7 @@ export function normalizeFault(input: unknown): Fault {
   if (f.status !== undefined && (!Number.isInteger(f.status) || f.status < 100 || f.status > 599)) {
     throw new Error(`bad fault status: ${f.status}`);
   }
+  if (f.model !== undefined && (typeof f.model !== 'string' || f.model === '')) throw new Error('bad fault model');
   if (f.headers !== undefined && (typeof f.headers !== 'object' || f.headers === null)) throw new Error('bad fault headers');
   if (f.scenario !== undefined && typeof f.scenario !== 'string') throw new Error('bad fault scenario');
   if (f.usageStyle !== undefined && f.usageStyle !== 'finish' && f.usageStyle !== 'separate') {
@@ -65,9 +66,9 @@ export class FaultQueue {
     return this.faults.length;
   }
 
-  /** Take (consume one use of) the first fault matching `route`. */
-  take(route: RouteName): Fault | undefined {
-    const i = this.faults.findIndex((f) => (f.times ?? 1) > 0 && (f.route === 'any' || f.route === route));
+  /** Take (consume one use of) the first fault matching `route` (and `model`, for a fault limited to one). */
+  take(route: RouteName, model?: unknown): Fault | undefined {
+    const i = this.faults.findIndex((f) => (f.times ?? 1) > 0 && (f.route === 'any' || f.route === route) && (f.model === undefined || f.model === model));
     if (i < 0) return undefined;
     const f = this.faults[i]!;
     f.times = (f.times ?? 1) - 1;

@@ -156,12 +156,12 @@ export function createTogetherSimulator(opts: SimulatorOptions = {}): TogetherSi
       if ((body as { stream?: unknown } | null)?.stream === true) stats.streamCalls++;
     } else stats[CALL_COUNTERS[route]]++;
 
-    const fault = faults.take(route);
+    const model = (body as { model?: unknown } | null)?.model;
+    const fault = faults.take(route, model);
     if (!(await ctx.sleep((opts.latencyMs ?? 0) + (fault?.firstByteDelayMs ?? 0)))) {
       stats.abortedRequests++;
       return;
     }
-    const model = (body as { model?: unknown } | null)?.model;
     if (fault && (fault.status !== undefined || fault.body !== undefined)) {
       const c = cannedFromFault(deps, fault, route, model);
       return ctx.send(c.status, c.headers, c.body);

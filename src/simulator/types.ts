@@ -26,6 +26,11 @@ export interface Fault {
    * 'chat' when scenario, usageStyle, malformedAtChunk or chunkDelayMs is set.
    */
   route?: 'models' | 'chat' | 'embeddings' | 'rerank' | 'images' | 'any';
+  /**
+   * Only requests for this model (the body's `model`): one model failing while the others answer, for the
+   * gateway's per-model breakers and fallbacks. Unset: any model.
+   */
+  model?: string;
   /** How many matching requests it applies to. Default 1; Infinity allowed. */
   times?: number;
   /** Respond with this status and Together's recorded error body for it. */

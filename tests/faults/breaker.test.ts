@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TogetherProvider } from '../../src/providers/together/client.ts';
-import { CHAT_MUTATION, CHAT_STREAM, type Stack, runStream, startStack } from '../helpers/stack.ts';
+import type { CircuitBreaker } from '../../src/resilience/breaker.ts';
+import { CHAT_MUTATION, CHAT_STREAM, LLAMA, type Stack, runStream, startStack } from '../helpers/stack.ts';
 import { FAULT_ENV, chatInput, codeOf, expectHealthy, newKey, rowsOf } from './helpers.ts';
 
-/** Together failing again and again: the breaker opens, fails fast without calling it, probes, and closes. */
+/** A model failing again and again: its breaker opens, fails fast without calling Together, probes, and closes. */
 // Long enough that the open-state checks below finish before the probe window, even on a busy machine.
 const RESET_MS = 1500;
 let stack: Stack;
-let provider: TogetherProvider;
+/** The model's breaker (created by its first call). */
+let provider: { breaker: CircuitBreaker };
 beforeAll(async () => {
   stack = await startStack({ env: { ...FAULT_ENV, UPSTREAM_MAX_RETRIES: '0', BREAKER_FAILURE_THRESHOLD: '3', BREAKER_RESET_MS: String(RESET_MS) } });
-  provider = stack.gateway.services.gateways.get('together').provider as TogetherProvider;
+  provider = { get breaker() { return stack.gateway.services.chat.breakers.get('together', LLAMA); } };
   // The catalog is loaded while Together is healthy.
   expect((await stack.gql('{ models { id } }')).body.errors).toBeUndefined();
 });
@@ -34,7 +35,7 @@ describe('circuit breaker', () => {
     const fast = await stack.gql(CHAT_MUTATION, chatInput(), k.headers);
     expect(Date.now() - t0).toBeLessThan(1_000);
     expect(fast.body.errors?.[0]).toMatchObject({
-      message: 'Together is failing; circuit open',
+      message: `${LLAMA} on together is failing; circuit open`,
       extensions: { code: 'UPSTREAM_UNAVAILABLE', circuit: 'open' },
     });
     // Seconds to the probe, rounded up.
@@ -42,17 +43,15 @@ describe('circuit breaker', () => {
     expect(fast.body.errors?.[0]?.extensions?.retryAfterSeconds).toBeLessThanOrEqual(Math.ceil(RESET_MS / 1000));
     const run = runStream(stack.wsClient(stack.auth(k.key)), CHAT_STREAM, chatInput(), stack.sim);
     await run.finished;
-    expect(run.errors?.[0]?.message).toBe('Together is failing; circuit open');
+    expect(run.errors?.[0]?.message).toBe(`${LLAMA} on together is failing; circuit open`);
     expect(stack.sim.stats.chatCalls).toBe(calls);
 
-    // The catalog keeps serving its last good copy, even when it has to refresh meanwhile.
-    const models = stack.sim.stats.modelsCalls;
+    // The catalog has its own breaker (Together's /models answers): it keeps serving, refreshing when asked.
     await stack.gateway.services.cache.delete('catalog:together:v1');
     const catalog = await stack.gql('{ models { id } }');
     expect(catalog.body.errors).toBeUndefined();
     expect(catalog.body.data.models.length).toBeGreaterThan(0);
     await stack.gateway.services.gateways.get('together').catalog.settled();
-    expect(stack.sim.stats.modelsCalls).toBe(models);
 
     // Rows: 3 upstream failures, then 2 refused (mutation and stream), all UPSTREAM_UNAVAILABLE.
     const rows = await rowsOf(stack, k.id);
@@ -82,7 +81,7 @@ describe('circuit breaker', () => {
     expect(codeOf((await stack.gql(CHAT_MUTATION, chatInput(), k.headers)).body)).toBe('UPSTREAM_UNAVAILABLE');
     expect(stack.sim.stats.chatCalls).toBe(calls + 1);
     expect(provider.breaker.snapshot()).toMatchObject({ state: 'open', opens: opens + 1 });
-    expect((await stack.gql(CHAT_MUTATION, chatInput(), k.headers)).body.errors?.[0]?.message).toBe('Together is failing; circuit open');
+    expect((await stack.gql(CHAT_MUTATION, chatInput(), k.headers)).body.errors?.[0]?.message).toBe(`${LLAMA} on together is failing; circuit open`);
     expect(stack.sim.stats.chatCalls).toBe(calls + 1);
 
     stack.sim.clearFaults();

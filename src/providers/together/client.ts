@@ -1,5 +1,6 @@
 import OpenAI, { APIError } from 'openai';
 import type {
+  AttemptOptions,
   CatalogModel,
   ChatProvider,
   ChatRequest,
@@ -68,7 +69,7 @@ export class TogetherProvider implements ChatProvider {
   readonly name = 'together';
   private readonly client: OpenAI | null;
   private readonly policy: RetryPolicy;
-  /** One circuit for Together (chat and catalog share the upstream). Read `breaker.state` / `snapshot()` for metrics. */
+  /** The circuit of Together's catalog endpoint (chat has one per model, in the call owner). `state` / `snapshot()` for metrics. */
   readonly breaker: CircuitBreaker;
 
   /** The SDK's transport: an undici keep-alive pool instead of the global fetch (see http.ts for the measured why). */
@@ -110,7 +111,7 @@ export class TogetherProvider implements ChatProvider {
   async listModels(signal: AbortSignal = new AbortController().signal): Promise<CatalogModel[]> {
     const client = this.requireClient();
     // Raw GET: the SDK's models.list() expects {data: [...]} and comes back empty on Together's bare array.
-    const { value, call } = await this.guarded(signal, (s) => client.get<unknown>('/models', { signal: s }));
+    const { value, call } = await this.guarded(signal, {}, (s) => client.get<unknown>('/models', { signal: s }));
     call.dispose(false); // the body is read
     try {
       return normalizeTogetherModelList(value, this.name);
@@ -119,12 +120,13 @@ export class TogetherProvider implements ChatProvider {
     }
   }
 
-  async complete(request: ChatRequest, signal: AbortSignal): Promise<ProviderCompletion> {
+  async complete(request: ChatRequest, signal: AbortSignal, options: AttemptOptions = {}): Promise<ProviderCompletion> {
     const client = this.requireClient();
     const params = { ...toTogetherParams(request), stream: false as const };
     // The raw body, not the SDK's parse: JSON.parse would round the 64-bit seed (see parseTogetherJson).
-    // Reading it inside the attempt keeps the body under the same deadline.
-    const { value, call } = await this.guarded(signal, async (s) => {
+    // Reading it inside the attempt keeps the body under the same deadline. No breaker here: the call owner
+    // (src/chat/call.ts) keeps one per model around each attempt.
+    const { value, call } = await withRetries(signal, this.policyFor(options), async (s) => {
       const response = await client.chat.completions.create(params, { signal: s }).asResponse();
       return response.text();
     });
@@ -138,25 +140,27 @@ export class TogetherProvider implements ChatProvider {
     return mapCompletion(body, request.model);
   }
 
-  embed(request: EmbeddingRequest, signal: AbortSignal): Promise<ProviderEmbeddings> {
-    return this.postJson('/embeddings', toTogetherEmbeddingParams(request), signal, (body) => mapEmbeddings(body, request));
+  embed(request: EmbeddingRequest, signal: AbortSignal, options: AttemptOptions = {}): Promise<ProviderEmbeddings> {
+    return this.postJson('/embeddings', toTogetherEmbeddingParams(request), signal, options, (body) => mapEmbeddings(body, request));
   }
 
-  rerank(request: RerankRequest, signal: AbortSignal): Promise<ProviderRerank> {
-    return this.postJson('/rerank', toTogetherRerankParams(request), signal, (body) => mapRerank(body, request));
+  rerank(request: RerankRequest, signal: AbortSignal, options: AttemptOptions = {}): Promise<ProviderRerank> {
+    return this.postJson('/rerank', toTogetherRerankParams(request), signal, options, (body) => mapRerank(body, request));
   }
 
-  generateImages(request: ImageRequest, signal: AbortSignal): Promise<ProviderImages> {
-    return this.postJson('/images/generations', toTogetherImageParams(request), signal, (body) => mapImages(body, request));
+  generateImages(request: ImageRequest, signal: AbortSignal, options: AttemptOptions = {}): Promise<ProviderImages> {
+    return this.postJson('/images/generations', toTogetherImageParams(request), signal, options, (body) => mapImages(body, request));
   }
 
   /**
-   * One JSON POST answered in one piece, as complete() makes it: breaker, retries and the deadline around the
-   * whole exchange (the body is read inside the attempt), then Together's answer mapped, or its error.
+   * One JSON POST answered in one piece, as complete() makes it: retries and the deadline around the whole
+   * exchange (the body is read inside the attempt), then Together's answer mapped, or its error. Still behind the
+   * provider-wide breaker (`guarded`) until these operations run on the call owner, which keeps one per model:
+   * then this becomes withRetries(signal, this.policyFor(options), …) as in complete().
    */
-  private async postJson<T>(path: string, body: Record<string, unknown>, signal: AbortSignal, map: (body: unknown) => T): Promise<T> {
+  private async postJson<T>(path: string, body: Record<string, unknown>, signal: AbortSignal, options: AttemptOptions, map: (body: unknown) => T): Promise<T> {
     const client = this.requireClient();
-    const { value, call } = await this.guarded(signal, async (s) => {
+    const { value, call } = await this.guarded(signal, options, async (s) => {
       const response = await client.post(path, { body, signal: s }).asResponse();
       return response.text();
     });
@@ -170,31 +174,29 @@ export class TogetherProvider implements ChatProvider {
     }
   }
 
-  async stream(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<ProviderStreamChunk>> {
+  async stream(request: ChatRequest, signal: AbortSignal, options: AttemptOptions = {}): Promise<AsyncIterable<ProviderStreamChunk>> {
     const client = this.requireClient();
     // Always ask for usage: some models only send it on a trailing `choices: []` chunk when asked.
     const params = { ...toTogetherParams(request), stream: true as const, stream_options: { include_usage: true } };
-    const permit = this.breaker.acquire();
-    let started: { value: Response; call: UpstreamCall };
-    try {
-      started = await withRetries(signal, this.policy, (s) => client.chat.completions.create(params, { signal: s }).asResponse());
-    } catch (err) {
-      settle(permit, verdictOf(err, signal));
-      throw err;
-    }
-    const { value, call } = started;
-    // The stream's verdict comes at its end: a stream that breaks mid-way is Together failing too.
-    return closeUnstarted(iterateStream(readTogetherSse(value), call, this.options.streamIdleTimeoutMs, permit, signal), () => {
-      call.dispose();
-      permit.release();
-    });
+    const { value, call } = await withRetries(signal, this.policyFor(options), (s) => client.chat.completions.create(params, { signal: s }).asResponse());
+    return closeUnstarted(iterateStream(readTogetherSse(value), call, this.options.streamIdleTimeoutMs), () => call.dispose());
   }
 
-  /** A call before its first byte: through the circuit breaker, then retries and the first-byte deadline. */
-  private async guarded<T>(signal: AbortSignal, attempt: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; call: UpstreamCall }> {
+  /** The retry policy for one attempt: the call owner's remaining deadline and retry allowance, when given. */
+  private policyFor(options: AttemptOptions): RetryPolicy {
+    if (options.deadlineMs === undefined && options.maxRetries === undefined) return this.policy;
+    return {
+      ...this.policy,
+      deadlineMs: options.deadlineMs ?? this.policy.deadlineMs,
+      maxRetries: options.maxRetries ?? this.policy.maxRetries,
+    };
+  }
+
+  /** A catalog call before its first byte: through the catalog's circuit breaker, then retries and the first-byte deadline. */
+  private async guarded<T>(signal: AbortSignal, options: AttemptOptions, attempt: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; call: UpstreamCall }> {
     const permit = this.breaker.acquire();
     try {
-      const result = await withRetries(signal, this.policy, attempt);
+      const result = await withRetries(signal, this.policyFor(options), attempt);
       permit.success();
       return result;
     } catch (err) {
@@ -204,39 +206,23 @@ export class TogetherProvider implements ChatProvider {
   }
 }
 
-async function* iterateStream(
-  source: AsyncIterable<unknown>,
-  call: UpstreamCall,
-  idleMs: number,
-  permit: BreakerPermit,
-  signal: AbortSignal,
-): AsyncGenerator<ProviderStreamChunk> {
+async function* iterateStream(source: AsyncIterable<unknown>, call: UpstreamCall, idleMs: number): AsyncGenerator<ProviderStreamChunk> {
   const idleMessage = `Together sent nothing for ${idleMs} ms mid-stream`;
-  let chunks = 0;
   let readToEnd = false;
   try {
     call.arm(idleMs);
     for await (const raw of source) {
       // The timer runs only while we wait on Together, never while a slow client consumes a chunk.
       call.disarm();
-      chunks++;
       yield mapStreamChunk(raw);
       call.arm(idleMs);
     }
     // An abort may also end the body quietly: tell a timeout or a cancel apart from the end.
     if (call.signal.aborted) throw call.failure(undefined, idleMessage);
     readToEnd = true;
-    permit.success();
   } catch (err) {
-    const failure = err instanceof GatewayError && !call.signal.aborted ? err : call.failure(err, idleMessage);
-    const verdict = verdictOf(failure, signal);
-    // A client leaving mid-stream says Together was answering.
-    settle(permit, verdict === 'neutral' && chunks > 0 ? 'success' : verdict);
-    throw failure;
+    throw err instanceof GatewayError && !call.signal.aborted ? err : call.failure(err, idleMessage);
   } finally {
-    // Consumer stopped early (return()): same reasoning as a cancel.
-    if (chunks > 0) permit.success();
-    else permit.release();
     // Left early (client gone, error): close Together's response so its socket does not stream on.
     call.dispose(!readToEnd);
   }

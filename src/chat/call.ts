@@ -1,0 +1,409 @@
+/**
+ * One owner per upstream call: a `Call` holds the abort signal, the budget ticket, the timing, the breaker
+ * verdicts and the attempts of one client request, and writes exactly one activity row per attempt (a call
+ * refused before any attempt: one row for the refusal). Faces (GraphQL resolvers, graphql-ws, REST and the
+ * other wire formats) never build one: they call a service (ChatService.complete / stream), then only iterate
+ * or abort what it returns.
+ *
+ * How an operation plugs in (chat in ./service.ts is the worked example; embeddings, rerank and images the same):
+ *   1. `const call = calls.open(caller, { kind: 'embedding', stream: false, model, gateway }, signal)`.
+ *      From here on every way out must end the call: wrap the rest in `try { … } catch (err) { call.fail(err); throw err; }`.
+ *      `fail` is idempotent and writes only what is missing (an open attempt's row, or the refusal's row).
+ *   2. Route: `call.route(candidates)`, the requested model first, then its fallbacks (`Candidate.unavailable`
+ *      for one that cannot be tried, e.g. not in the catalog: recorded as a tried model without an upstream call).
+ *   3. Admit: `await call.admit((admission, key, models) => admission.admit(key, request, models))`: rpm, then a
+ *      budget reservation for the most expensive candidate; settled with what the attempts cost when the call ends.
+ *   4. Attempt: `const { value, attempt } = await call.attempt((candidate, options) => provider.x(…, call.signal, options))`.
+ *      The owner walks the candidates: skips a model whose breaker is open, gives each attempt its share of what is
+ *      left of the call's one deadline (split evenly among the models still to try), lets only the last candidate retry, and moves on after the failures that fall back
+ *      (FALLBACK_CODES). It resolves with the first attempt that answered, still open.
+ *   5. Finish that attempt once: `attempt.succeed({ usage, usageEstimated, costUsd, ttftMs, finishReason })`, or
+ *      `attempt.fail(err, partialOutcome)`. That writes its row, settles its breaker permit and ends the call.
+ *   6. Streams: return `call.events(generator, closeUpstream)` to the face: its `return()` aborts the upstream at once, and a
+ *      stream closed before its first `next()` still ends the call (row: cancelled). The call is registered with
+ *      the in-flight streams (drained at shutdown) for its whole life.
+ * `call.attempts` ({model, code, latencyMs} per tried model, in order) is what answers report as `attempts`.
+ */
+import type { Logger } from 'pino';
+import type { Admission } from '../auth/admission.ts';
+import type { AuthenticatedKey } from '../auth/keys.ts';
+import type { BudgetTicket } from '../auth/limits.ts';
+import type { Gateway } from '../catalog/registry.ts';
+import { CancelledError, type ErrorCode, GatewayError, findGatewayError } from '../core/errors.ts';
+import type { AttemptOptions, CatalogModel } from '../domain.ts';
+import type { BreakerPermit } from '../resilience/breaker.ts';
+import type { ModelBreakers } from '../resilience/model-breakers.ts';
+import type { ActivityRecorder } from '../usage/activity.ts';
+import { type AttemptOutcome, type CallKind, writeAttemptRow } from './call-log.ts';
+import type { InflightStreams } from './inflight.ts';
+
+export type { AttemptOutcome, CallKind } from './call-log.ts';
+
+/** Who is calling: the request id for logs and rows, and the key admission checks. */
+export interface Caller {
+  requestId: string;
+  keyId: string | null;
+  /** The authenticated gateway key; admission (rpm, budget) needs it. */
+  key?: AuthenticatedKey | null;
+  /** When given, filled in with when the upstream was called and answered: the REST overhead header needs them. */
+  timing?: UpstreamTiming;
+}
+
+/** performance.now() marks around the upstream (first attempt's start; for streams, `answeredAt` is the first event). */
+export interface UpstreamTiming {
+  calledAt?: number;
+  answeredAt?: number;
+}
+
+export interface CallSpec {
+  kind: CallKind;
+  stream: boolean;
+  /** The model and gateway as the caller named them: the refusal row's, when the call fails before routing. */
+  model: string;
+  gateway: string;
+}
+
+/** One model the call may use, in the order it is tried. */
+export interface Candidate {
+  gateway: Gateway;
+  /** The model id sent upstream (the catalog id when the catalog knows it). */
+  model: string;
+  /** Null when a named provider passes an unknown model through (no price). */
+  catalogModel: CatalogModel | null;
+  /** Why this model cannot be tried (not in the catalog, context too small): a tried model without an upstream call. */
+  unavailable?: GatewayError | undefined;
+}
+
+/** One tried model as answers report it (`ChatAttempt`): code null for the one that answered. */
+export interface AttemptReport {
+  model: string;
+  code: ErrorCode | null;
+  latencyMs: number;
+}
+
+/**
+ * Failures after which the next candidate is tried (the contract's "Fallbacks"): the model is down, slow,
+ * rate limited by Together, gone, or too small for the prompt. Never the caller's own errors (BAD_USER_INPUT),
+ * the key's (UNAUTHENTICATED, FORBIDDEN, BUDGET_EXCEEDED, its own RATE_LIMITED: raised by admission, before any
+ * attempt) or a cancellation, and not UPSTREAM_AUTH_FAILED (every model shares the gateway's Together key).
+ */
+export const FALLBACK_CODES: ReadonlySet<ErrorCode> = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'RATE_LIMITED', 'MODEL_NOT_FOUND', 'CONTEXT_LENGTH_EXCEEDED']);
+
+export interface CallOwnerDeps {
+  recorder: ActivityRecorder;
+  logger: Logger;
+  breakers: ModelBreakers;
+  streams: InflightStreams;
+  /** Null only in tests of the chat path alone; the server always passes one. */
+  admission: Admission | null;
+  /** The call's one deadline to the upstream's first byte (or first event), across all attempts and retries. */
+  deadlineMs: number;
+}
+
+/** Makes the calls of one process: `open()` is where every upstream call begins. */
+export class CallOwner {
+  constructor(readonly deps: CallOwnerDeps) {}
+
+  open(caller: Caller, spec: CallSpec, signal?: AbortSignal): Call {
+    return new Call(this.deps, caller, spec, signal);
+  }
+}
+
+type Verdict = 'success' | 'failure' | 'neutral';
+
+/**
+ * What a failed attempt says about the model's health: only the model failing counts against it (unavailable,
+ * deadline, a broken stream); any other answer proves it is up; a cancellation or a shutdown says nothing.
+ */
+function verdictOf(err: unknown, aborted: boolean): Verdict {
+  if (aborted || err instanceof CancelledError) return 'neutral';
+  const known = findGatewayError(err);
+  if (!known || known.code === 'PROVIDER_NOT_CONFIGURED') return 'neutral';
+  return known.code === 'UPSTREAM_UNAVAILABLE' || known.code === 'UPSTREAM_TIMEOUT' ? 'failure' : 'success';
+}
+
+export class Call {
+  readonly attempts: AttemptReport[] = [];
+  /** performance.now() and Date.now() when the call began. */
+  readonly started = performance.now();
+  readonly at = Date.now();
+  private readonly controller = new AbortController();
+  private candidates: Candidate[] = [];
+  private ticket: BudgetTicket | null = null;
+  private spentUsd = 0;
+  private open: Attempt | null = null;
+  /** End of the last finished attempt: the next one's latency counts from here, so rows sum to the call. */
+  private lastMark = this.started;
+  private rows = 0;
+  private ended = false;
+  private readonly untrack: (() => void) | null;
+  private readonly onParentAbort = (): void => this.abort(this.parent?.reason);
+
+  constructor(
+    private readonly deps: CallOwnerDeps,
+    readonly caller: Caller,
+    readonly spec: CallSpec,
+    private readonly parent?: AbortSignal,
+  ) {
+    // Streams are drained at shutdown; a draining process refuses new ones here (before any row).
+    this.untrack = spec.stream ? deps.streams.track(this.controller) : null;
+    if (parent?.aborted) this.controller.abort(parent.reason);
+    else parent?.addEventListener('abort', this.onParentAbort, { once: true });
+  }
+
+  /** Aborted by `abort()`, by the face's own signal (client gone) and by shutdown: every upstream request uses it. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Stops the call now: the upstream request is aborted and the open attempt's row says cancelled. */
+  abort(reason?: unknown): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  route(candidates: Candidate[]): void {
+    this.candidates = candidates;
+  }
+
+  /** The candidates that can be tried, for the budget's worst case. */
+  get routable(): Candidate[] {
+    return this.candidates.filter((c) => !c.unavailable);
+  }
+
+  /** rpm, then the budget reservation `reserve` computes for the routable candidates (the most expensive one counts). */
+  async admit(
+    reserve: (admission: Admission, key: AuthenticatedKey | null, models: readonly (CatalogModel | null)[]) => Promise<BudgetTicket | null>,
+  ): Promise<void> {
+    // No model can be tried (none in the catalog): attempt() records each and fails, as before admission.
+    if (!this.deps.admission || this.routable.length === 0) return;
+    this.ticket = await reserve(this.deps.admission, this.caller.key ?? null, this.routable.map((c) => c.catalogModel));
+  }
+
+  /**
+   * Tries the candidates in order until one answers; resolves with its value and its attempt, still open (finish
+   * it with succeed() or fail()). Every other tried model has its row already. Throws when none answered: the one
+   * failure when a single model was tried, else one naming every tried model and its code.
+   */
+  async attempt<T>(start: (candidate: Candidate, options: AttemptOptions) => Promise<T>): Promise<{ value: T; attempt: Attempt }> {
+    const deadline = this.started + this.deps.deadlineMs;
+    let failure: unknown = new GatewayError('MODEL_NOT_FOUND', 'No model to call');
+    for (let i = 0; i < this.candidates.length; i++) {
+      const candidate = this.candidates[i]!;
+      const last = this.candidates.slice(i + 1).every((c) => c.unavailable);
+      if (candidate.unavailable) {
+        failure = candidate.unavailable;
+        this.skip(candidate, failure);
+        continue;
+      }
+      let permit: BreakerPermit;
+      try {
+        permit = this.deps.breakers.get(candidate.gateway.provider.name, candidate.model).acquire();
+      } catch (refusal) {
+        // Open circuit: the model is skipped at once, and the skip is recorded as its attempt.
+        failure = refusal;
+        this.skip(candidate, refusal);
+        continue;
+      }
+      const attempt = new Attempt(this, candidate, permit, this.lastMark);
+      this.open = attempt;
+      const remaining = deadline - performance.now();
+      // The call's one deadline, shared evenly by the models still to try: a model that hangs leaves the others
+      // their turn (the last one gets all that is left).
+      const share = remaining / this.candidates.slice(i).filter((c) => !c.unavailable).length;
+      try {
+        if (remaining <= 0) throw new GatewayError('UPSTREAM_TIMEOUT', 'The upstream did not answer before the deadline');
+        if (this.caller.timing) this.caller.timing.calledAt ??= performance.now();
+        const value = await start(candidate, { deadlineMs: share, maxRetries: last ? undefined : 0 });
+        if (this.caller.timing) this.caller.timing.answeredAt = performance.now();
+        return { value, attempt };
+      } catch (err) {
+        failure = err;
+        const code = findGatewayError(err)?.code;
+        const fallsBack = !last && !this.signal.aborted && code !== undefined && FALLBACK_CODES.has(code);
+        attempt.fail(err, null, !fallsBack);
+        if (!fallsBack) throw this.exhausted(err);
+      }
+    }
+    throw this.exhausted(failure);
+  }
+
+  /**
+   * The call failed: writes what is missing (the open attempt's row, or the row of a call refused before any
+   * attempt) and ends the call. Safe to call more than once and after the call ended.
+   */
+  fail(err: unknown): void {
+    if (this.ended) return;
+    if (this.open) return this.open.fail(err, null, true);
+    if (this.rows === 0) this.writeRow({ model: this.spec.model, gateway: this.spec.gateway }, this.at, performance.now() - this.started, failedOutcome(err), err);
+    this.end();
+  }
+
+  /**
+   * The face's view of a stream: `return()`/`throw()` abort the upstream at once (a plain generator would queue
+   * them behind a pending `next()`, which waits on the upstream), and a stream closed before its first `next()`
+   * (its own finally never runs) still ends the call as cancelled.
+   */
+  events<E>(source: AsyncGenerator<E>, onUnstartedClose?: () => void): AsyncGenerator<E> {
+    let started = false;
+    let returned = false;
+    const stop = (): void => {
+      this.abort();
+      if (started) return;
+      started = true;
+      this.fail(new CancelledError());
+      onUnstartedClose?.();
+    };
+    const iterator = {
+      next: () => {
+        started = true;
+        // Once the consumer has called return() nobody is listening: a next() still in flight ends the stream
+        // instead of rejecting with the abort it caused (graphql-ws would send an error frame for an id the
+        // client had completed, which the protocol forbids, and log it as a bug). The row says CANCELLED.
+        return source.next().catch((err: unknown) => {
+          if (returned) return { done: true, value: undefined } as IteratorResult<E>;
+          throw err;
+        });
+      },
+      return: (value?: unknown) => {
+        returned = true;
+        stop();
+        return source.return(value as E);
+      },
+      throw: (err?: unknown) => {
+        stop();
+        return source.throw(err);
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator as unknown as AsyncGenerator<E>;
+  }
+
+  /** The error a client sees when no model answered: with fallbacks, it names each tried model and its code. */
+  private exhausted(last: unknown): unknown {
+    const known = findGatewayError(last);
+    if (this.attempts.length <= 1 || !known) return last;
+    const tried = this.attempts.map((a) => `${a.model} (${a.code ?? 'ok'})`).join(', ');
+    return new GatewayError(known.code, `No model answered: ${tried}. Last: ${known.message}`, {
+      ...(known.retryAfterSeconds !== undefined ? { retryAfterSeconds: known.retryAfterSeconds } : {}),
+      details: { ...known.details, attempts: this.attempts.map((a) => ({ ...a })) },
+      cause: known,
+    });
+  }
+
+  /** A candidate tried without an upstream call (open circuit, not in the catalog). */
+  private skip(candidate: Candidate, err: unknown): void {
+    const now = performance.now();
+    const at = this.at + (this.lastMark - this.started);
+    this.settleAttempt({ model: candidate.model, gateway: candidate.gateway.provider.name }, at, now - this.lastMark, failedOutcome(err), err);
+  }
+
+  /** @internal Attempt → call: its row, its report, its cost toward the settlement. */
+  settleAttempt(
+    where: { model: string; gateway: string },
+    at: number,
+    latencyMs: number,
+    outcome: AttemptOutcome,
+    err: unknown,
+  ): void {
+    this.lastMark = performance.now();
+    const cancelled = err instanceof CancelledError;
+    this.attempts.push({ model: where.model, code: err === null ? null : cancelled ? null : (findGatewayError(err)?.code ?? 'INTERNAL_SERVER_ERROR'), latencyMs });
+    this.spentUsd += outcome.costUsd ?? 0;
+    this.writeRow(where, at, latencyMs, outcome, err);
+  }
+
+  /** @internal */
+  attemptEnded(attempt: Attempt, final: boolean): void {
+    if (this.open === attempt) this.open = null;
+    if (final) this.end();
+  }
+
+  private writeRow(where: { model: string; gateway: string }, at: number, latencyMs: number, outcome: AttemptOutcome, err: unknown): void {
+    this.rows++;
+    writeAttemptRow(this.deps.recorder, this.deps.logger, {
+      requestId: this.caller.requestId,
+      keyId: this.caller.keyId,
+      kind: this.spec.kind,
+      stream: this.spec.stream,
+      gateway: where.gateway,
+      model: where.model,
+      at,
+      latencyMs,
+      outcome,
+      err,
+    });
+  }
+
+  /** Settles the budget with what the attempts cost, releases the stream slot and the parent listener. Once. */
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.parent?.removeEventListener('abort', this.onParentAbort);
+    this.untrack?.();
+    this.ticket?.settle(this.spentUsd).catch((err: unknown) => this.deps.logger.error({ err, requestId: this.caller.requestId }, 'budget settlement failed'));
+  }
+}
+
+/** A failure's outcome when nothing was produced: no tokens, no cost (never billed), ERROR or CANCELLED. */
+function failedOutcome(err: unknown): AttemptOutcome {
+  return {
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+    usageEstimated: false,
+    costUsd: 0,
+    ttftMs: null,
+    finishReason: err instanceof CancelledError ? 'CANCELLED' : 'ERROR',
+  };
+}
+
+/**
+ * One upstream attempt of a call: one row, one breaker verdict, written and settled exactly once, whichever of
+ * succeed() and fail() comes first.
+ */
+export class Attempt {
+  private done = false;
+  /** Date.now() of the attempt's start (the call's for the first). */
+  readonly at: number;
+
+  constructor(
+    private readonly call: Call,
+    readonly candidate: Candidate,
+    private readonly permit: BreakerPermit,
+    /** performance.now() the attempt's latency counts from. */
+    readonly started: number,
+  ) {
+    this.at = call.at + (started - call.started);
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  succeed(outcome: AttemptOutcome): void {
+    if (this.done) return;
+    this.done = true;
+    this.permit.success();
+    this.settle(outcome, null, true);
+  }
+
+  /**
+   * `partial`: what a stream produced before failing (billed by Together, estimated); null for nothing.
+   * `final` false only for the call owner's own fallback loop: the call goes on with the next candidate.
+   */
+  fail(err: unknown, partial: AttemptOutcome | null = null, final = true): void {
+    if (this.done) return;
+    this.done = true;
+    const verdict = verdictOf(err, this.call.signal.aborted);
+    // A client leaving mid-stream says the model was answering.
+    if (verdict === 'success' || (verdict === 'neutral' && partial !== null && partial.usage.completionTokens > 0)) this.permit.success();
+    else if (verdict === 'failure') this.permit.failure();
+    else this.permit.release();
+    const base = failedOutcome(err);
+    this.settle(partial ? { ...partial, finishReason: base.finishReason } : base, err, final);
+  }
+
+  private settle(outcome: AttemptOutcome, err: unknown, final: boolean): void {
+    const where = { model: this.candidate.model, gateway: this.candidate.gateway.provider.name };
+    this.call.settleAttempt(where, this.at, performance.now() - this.started, outcome, err);
+    this.call.attemptEnded(this, final);
+  }
+}
