@@ -221,8 +221,8 @@ describe('REST: OpenRouter\'s "models"', () => {
 
 describe('budgets over the candidates', () => {
   it('reserve for the most expensive candidate, and settle on what was used', async () => {
-    // ~25 tokens: $4.5e-6 at LLAMA8's price, $8.8e-5 at COGITO's. A budget between the two.
-    const { key, record } = await stack.gateway.services.keys.create({ name: `budget-${Date.now()}`, budgetUsd: 0.00004 });
+    // The prompt bound (UTF-8 bytes + the template allowance) + 20: ~180 tokens, $3.3e-5 at LLAMA8 price, $6.3e-4 at COGITO. A budget between.
+    const { key, record } = await stack.gateway.services.keys.create({ name: `budget-${Date.now()}`, budgetUsd: 0.0002 });
     const headers = stack.auth(key);
     const refused = await chat({ headers }, input(LLAMA8, [COGITO], { maxTokens: 20 }));
     expect(refused.body.errors![0]!.extensions!.code).toBe('BUDGET_EXCEEDED');
