@@ -48,8 +48,10 @@ export interface OtlpReceiver {
   url: string;
   posts: OtlpPost[];
   spans(): ReceivedSpan[];
-  /** Resolves once `predicate(spans)` holds (polled as exports arrive), or rejects after `timeoutMs`. */
+  /** Resolves once `predicate(spans)` holds (checked as each export arrives), or rejects after `timeoutMs`. */
   waitForSpans(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  /** The same over the raw posts (protobuf bodies). */
+  waitForPosts(predicate: (posts: OtlpPost[]) => boolean, timeoutMs?: number): Promise<OtlpPost[]>;
   close(): Promise<void>;
 }
 
@@ -86,28 +88,30 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     res.end(contentType.includes('json') ? '{}' : '');
     for (const wake of waiters) wake();
   });
+  function waitFor<T>(current: () => T[], predicate: (items: T[]) => boolean, timeoutMs: number): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!predicate(current())) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(current());
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`OTLP exports not received within ${timeoutMs} ms; spans so far: ${decoded.map((s) => s.name).join(', ')}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     posts,
     spans: () => decoded,
-    waitForSpans(predicate, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (!predicate(decoded)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(decoded);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`spans not received within ${timeoutMs} ms; got: ${decoded.map((s) => s.name).join(', ')}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForSpans: (predicate, timeoutMs = 10_000) => waitFor(() => decoded, predicate, timeoutMs),
+    waitForPosts: (predicate, timeoutMs = 10_000) => waitFor(() => posts, predicate, timeoutMs),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -132,3 +132,27 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(gw.logs().some((l) => String(l.msg).startsWith('tracing on'))).toBe(false);
   }, 90_000);
 });
+
+describe('OTLP http/protobuf (the default protocol)', () => {
+  const procs = new GatewayProcesses();
+  let receiver: OtlpReceiver;
+  afterAll(async () => {
+    await procs.stopAll();
+    await receiver?.close();
+  });
+
+  it('exports protobuf to /v1/traces', async () => {
+    receiver = await startOtlpReceiver();
+    const gw = await procs.start(
+      { GATEWAY_ADMIN_KEY: ADMIN_KEY, DATABASE_URL: ':memory:', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
+      60_000,
+    );
+    expect((await fetch(`${gw.url}/healthz`, { headers: { traceparent } })).status).toBe(200);
+    // Protobuf keeps strings as UTF-8 bytes and ids as raw bytes: the span name and the caller's trace id are in the body.
+    const caller = Buffer.from(CALLER_TRACE, 'hex');
+    const posts = await receiver.waitForPosts((all) => all.some((p) => p.path === '/v1/traces' && p.body.includes('GET /healthz') && p.body.includes(caller)));
+    const post = posts.find((p) => p.path === '/v1/traces' && p.body.includes('GET /healthz'));
+    expect(post?.contentType).toBe('application/x-protobuf');
+    expect(post!.body.includes(caller)).toBe(true);
+  }, 90_000);
+});
