@@ -4,7 +4,8 @@
  * `gen_ai.*` request, response and usage attributes, our cost as `gateway.cost_usd`, and on failure status ERROR
  * with `error.type` = our error code. The two GenAI client histograms are recorded beside it.
  *
- * Made by the call owner for each attempt (attempts of a fallback are siblings under the operation's span);
+ * Not called yet: it is wired into the call owner of issue 20 (src/chat/call.ts) when that lands. Made by the call
+ * owner for each attempt (attempts of a fallback are siblings under the operation's span);
  * `run()` makes the span active around the provider call so the request to Together carries its traceparent.
  * Prompt and answer text only with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true, and scrubbed of keys.
  */

@@ -86,7 +86,12 @@ export function catalogRouter(services: Services): Router {
     const key = await services.keys.authenticate(req.headers.authorization);
     const range = timeRange(req);
     const stats = await gatewayStats(services, key, String(req.params.gateway), range);
-    res.json({ ...stats, series: stats.series.map(({ bucketStart, ...point }) => ({ start: new Date(bucketStart).toISOString(), ...point })) });
+    // The GraphQL field's data: series starts as ISO times, kinds as the CallKind enum's names.
+    res.json({
+      ...stats,
+      byKind: stats.byKind.map((k) => ({ ...k, kind: k.kind.toUpperCase() })),
+      series: stats.series.map(({ bucketStart, ...point }) => ({ start: new Date(bucketStart).toISOString(), ...point })),
+    });
   });
 
   return router;

@@ -1,7 +1,7 @@
 /**
  * One trace from a frontend through Hive Gateway to our subgraph: the client's W3C traceparent goes to Hive, Hive
- * forwards it (with the key) to the subgraph, and every span the subgraph exports (HTTP, GraphQL operation, the
- * model call) belongs to the client's trace. Hive here runs without its own OpenTelemetry plugin, so it adds no
+ * forwards it (with the key) to the subgraph, and the spans the subgraph exports (HTTP, GraphQL operation)
+ * belong to the client's trace. Hive here runs without its own OpenTelemetry plugin, so it adds no
  * spans of its own; with the plugin on it would put its spans between the client's and ours, and the subgraph
  * would continue from those (docs/operations.md#traces-opentelemetry).
  */
@@ -79,7 +79,7 @@ describe('a trace across Hive Gateway and the subgraph', () => {
     await sim?.close();
   });
 
-  it("the subgraph's spans, down to the model call, continue the client's trace", async () => {
+  it("the subgraph's HTTP and operation spans continue the client's trace", async () => {
     const res = await fetch(hiveUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}`, traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01` },
@@ -92,16 +92,11 @@ describe('a trace across Hive Gateway and the subgraph', () => {
     expect(body.errors).toBeUndefined();
     expect(body.data?.chatCompletion?.content).toContain('hello through the router');
 
-    const spans = await receiver.waitForSpans((all) => all.some((s) => s.traceId === CLIENT_TRACE && s.name.startsWith('chat ')));
+    const spans = await receiver.waitForSpans((all) => all.some((s) => s.traceId === CLIENT_TRACE && s.attributes['graphql.operation.type'] === 'mutation'));
     const ours = spans.filter((s) => s.traceId === CLIENT_TRACE);
     const http = ours.find((s) => s.name === 'POST /graphql')!;
     const op = ours.find((s) => s.attributes['graphql.operation.type'] === 'mutation')!;
-    const chat = ours.find((s) => s.name === `chat ${LLAMA}`)!;
     expect(http.parentSpanId).toBe(CLIENT_SPAN);
     expect(op.parentSpanId).toBe(http.spanId);
-    expect(chat.parentSpanId).toBe(op.spanId);
-    // …and the request to Together carried the model call's span as its parent.
-    const upstream = sim.stats.requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1)!;
-    expect(upstream.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${chat.spanId}-01`);
   });
 });

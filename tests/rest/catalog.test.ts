@@ -89,7 +89,8 @@ describe('GET /catalog/gateway/{gateway}/stats', () => {
   const STATS = `query($range: TimeRange) { gatewayStats(timeRange: $range) {
     gateway timeRange scope totalRequests totalTokens promptTokens completionTokens totalCostUsd uniqueModels uniqueKeys
     avgTokensPerSecond avgLatencyMs latencyP50Ms latencyP95Ms ttftP50Ms ttftP95Ms errorRate cancelledRequests bucketSeconds
-    byModel { model requests totalTokens costUsd avgLatencyMs errorRate } series { start requests totalTokens costUsd errors } } }`;
+    byModel { model requests totalTokens costUsd avgLatencyMs errorRate } byKind { kind requests totalTokens costUsd avgLatencyMs errorRate }
+    series { start requests totalTokens costUsd errors } } }`;
 
   it('is the GraphQL gatewayStats for the caller\'s key', async () => {
     const k = await newKey(stack, 'rest-stats');
