@@ -21,7 +21,7 @@ export function operationLogPlugin(logger: Logger, metrics: GatewayMetrics): Apo
           const outcome = cancelled ? 'cancelled' : (codes[0] ?? 'ok');
           for (const code of codes) metrics.errors.inc({ code, face: 'graphql' });
           const kind = operation?.operation ?? 'unknown';
-          metrics.operations.inc({ kind, operation: operationName ?? 'anonymous', outcome });
+          metrics.countOperation(kind, operationName, outcome);
           logger.info(
             { requestId: contextValue.requestId, operationName: operationName ?? null, kind, durationMs: Math.round((performance.now() - started) * 10) / 10, outcome },
             'graphql operation',

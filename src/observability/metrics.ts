@@ -1,11 +1,25 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActivityEntry, ActivityRecorder } from '../usage/activity.ts';
+import { BoundedLabel } from './labels.ts';
 
 /** Where the gauges read live values from (set once the services exist). */
 export interface MetricSources {
   openStreams(): number;
   catalogStats(): Array<{ gateway: string; reads: number; refreshes: number; staleServed: number }>;
 }
+
+/**
+ * Label budgets (./labels.ts): what a client names never makes more series than these. Operation names: the
+ * typed client's operations (client/operations) always, then 100 others; a GraphQL name longer than 64 characters
+ * is not one anybody graphs. Models: Together lists ~200; 300 distinct ids leave room for models a named provider
+ * passes through, and ids are at most 256 characters at the edge but ~60 in practice.
+ */
+export const KNOWN_OPERATIONS = ['Chat', 'ChatStream', 'Catalog', 'Dashboard', 'ModelById', 'anonymous'];
+export const LABEL_LIMITS = {
+  operation: { maxDistinct: 100, maxLength: 64 },
+  model: { maxDistinct: 300, maxLength: 128 },
+  gateway: { maxDistinct: 16, maxLength: 64 },
+} as const;
 
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80];
 const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
@@ -16,7 +30,10 @@ const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
  */
 export class GatewayMetrics implements ActivityRecorder {
   readonly registry = new Registry();
-  readonly operations: Counter<'kind' | 'operation' | 'outcome'>;
+  private readonly operations: Counter<'kind' | 'operation' | 'outcome'>;
+  private readonly operationLabel = new BoundedLabel(LABEL_LIMITS.operation, KNOWN_OPERATIONS);
+  private readonly modelLabel = new BoundedLabel(LABEL_LIMITS.model);
+  private readonly gatewayLabel = new BoundedLabel(LABEL_LIMITS.gateway);
   readonly errors: Counter<'code' | 'face'>;
   readonly upstreamRetries: Counter<'gateway' | 'code'>;
   private readonly chatCalls: Counter<'gateway' | 'model' | 'stream' | 'outcome'>;
@@ -60,7 +77,8 @@ export class GatewayMetrics implements ActivityRecorder {
    * ActivityRecorder: one row per model call → calls and latency by kind, tokens and cost; chat rows also feed the
    * chat families (calls by stream, latency, TTFT) that dashboards and alerts were built on.
    */
-  record(e: ActivityEntry): void {
+  record(row: ActivityEntry): void {
+    const e = { ...row, model: this.modelLabel.of(row.model), gateway: this.gatewayLabel.of(row.gateway) };
     const outcome = e.cancelled ? 'cancelled' : (e.errorCode ?? 'ok');
     this.calls.inc({ gateway: e.gateway, kind: e.kind, model: e.model, outcome });
     this.callLatency.observe({ gateway: e.gateway, kind: e.kind }, e.latencyMs / 1000);
@@ -73,6 +91,14 @@ export class GatewayMetrics implements ActivityRecorder {
     if (e.promptTokens) this.tokens.inc({ gateway: e.gateway, model: e.model, kind: 'prompt' }, e.promptTokens);
     if (e.completionTokens) this.tokens.inc({ gateway: e.gateway, model: e.model, kind: 'completion' }, e.completionTokens);
     if (e.costUsd) this.cost.inc({ gateway: e.gateway, model: e.model }, e.costUsd);
+  }
+
+  /**
+   * One GraphQL operation. The name is the client's choice: it is counted under its own label only while the
+   * label budget lasts (LABEL_LIMITS), else under "other". `kind` and `outcome` are ours (operation type, error code).
+   */
+  countOperation(kind: string, operationName: string | null | undefined, outcome: string): void {
+    this.operations.inc({ kind, operation: this.operationLabel.of(operationName ?? 'anonymous'), outcome });
   }
 
   /** Gauges of the graphql-ws guard (src/security/ws-limits.ts), read at each scrape. */
