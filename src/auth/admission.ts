@@ -1,4 +1,4 @@
-import type { CatalogModel, ChatRequest } from '../domain.ts';
+import type { CatalogModel, ChatRequest, Usage } from '../domain.ts';
 import { GatewayError } from '../core/errors.ts';
 import { computeCostUsd } from '../usage/cost.ts';
 import { promptTokenBound } from '../usage/estimate.ts';
@@ -25,21 +25,36 @@ export class Admission {
    * expensive of them, and the call settles it with what its attempts cost.
    */
   async admit(key: AuthenticatedKey | null, request: ChatRequest, models: readonly (CatalogModel | null)[]): Promise<BudgetTicket | null> {
+    // An upper bound on the prompt for any script (UTF-8 bytes + the chat template's allowance), so the
+    // reservation covers the prompt (tools included) on CJK text and emoji as on English. Computed only for a
+    // key with a budget (the closure runs only then): keys without one pay nothing for it.
+    let usage: Usage | undefined;
+    const bound = (): Usage =>
+      (usage ??= { promptTokens: promptTokenBound(request), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 });
+    return this.admitPriced(key, request.model, models, (model) => computeCostUsd(bound(), model?.pricing ?? null));
+  }
+
+  /**
+   * Any kind of call (embeddings, rerank, images): `worstCase` prices the most the call can cost at one model's
+   * prices, null when that model has no price for it. `unpriced` says what price is missing, for the FORBIDDEN message.
+   */
+  async admitPriced(
+    key: AuthenticatedKey | null,
+    requested: string,
+    models: readonly (CatalogModel | null)[],
+    worstCase: (model: CatalogModel | null) => number | null,
+    unpriced = 'has no per-token price in the catalog',
+  ): Promise<BudgetTicket | null> {
     if (!key) throw new GatewayError('UNAUTHENTICATED', 'Missing gateway key: send Authorization: Bearer <key>');
     await this.limiter.hit(key);
     if (key.budgetUsd === null) return null;
     let estimate = 0;
     for (const model of models) {
-      // An upper bound on the prompt for any script (UTF-8 bytes + the chat template's allowance), so the
-      // reservation covers the prompt (tools included) on CJK text and emoji as on English.
-      const cost = computeCostUsd(
-        { promptTokens: promptTokenBound(request), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 },
-        model?.pricing ?? null,
-      );
+      const cost = worstCase(model);
       if (cost === null) {
         // Unknown is never free: a $0 reservation would let a budgeted key spend without limit (issue 16).
-        const id = model?.id ?? request.model;
-        const why = model ? 'has no per-token price in the catalog' : 'is not in the catalog, so it has no price';
+        const id = model?.id ?? requested;
+        const why = model ? unpriced : 'is not in the catalog, so it has no price';
         throw new GatewayError(
           'FORBIDDEN',
           `Model "${id}" ${why}, and gateway key "${key.name}" has a budget: a key with a budget may only call models the gateway can price (an operator can price it in PRICE_OVERRIDES_FILE; keys without a budget may call it)`,

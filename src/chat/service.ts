@@ -1,10 +1,11 @@
-import type { Gateway, GatewayRegistry } from '../catalog/registry.ts';
+import type { GatewayRegistry } from '../catalog/registry.ts';
 import { CancelledError, GatewayError } from '../core/errors.ts';
 import type { ChatRequest, FinishReason, ProviderStreamChunk, ToolCall, ToolCallDelta, Usage } from '../domain.ts';
 import type { ModelBreakers } from '../resilience/model-breakers.ts';
 import { computeCostUsd } from '../usage/cost.ts';
 import { estimateTokens, estimateUsage, toolCallChars } from '../usage/estimate.ts';
 import type { Attempt, AttemptReport, Call, CallOwner, Caller, Candidate } from './call.ts';
+import { findCandidate, refusalGateway } from './route.ts';
 import { type ChatInput, type ChatLimits, validateChatInput, validateFallbackModels } from './validate.ts';
 
 export type { AttemptReport, Caller as ChatCaller, UpstreamTiming } from './call.ts';
@@ -115,21 +116,7 @@ export class ChatService {
   }
 
   private async candidate(requested: string, provider: string | null | undefined, request: ChatRequest): Promise<Candidate> {
-    if (provider !== null && provider !== undefined) {
-      const gateway = this.gateways.get(provider, 'provider');
-      // A named provider passes the model through: the catalog may lag behind Together's new models.
-      // Its price is still used when the catalog knows it.
-      const model = await gateway.catalog.get(requested).catch(() => null);
-      return this.checkContext({ gateway, model: model?.id ?? requested, catalogModel: model }, request);
-    }
-    for (const gateway of this.gateways.all()) {
-      const model = await gateway.catalog.get(requested);
-      if (model) return this.checkContext({ gateway, model: model.id, catalogModel: model }, request);
-    }
-    const unavailable = new GatewayError('MODEL_NOT_FOUND', `Model "${requested}" is not in the catalog of ${this.gateways.names.join(', ')}`, {
-      details: { model: requested },
-    });
-    return { gateway: this.gateways.all()[0]!, model: requested, catalogModel: null, unavailable };
+    return this.checkContext(await findCandidate(this.gateways, requested, provider), request);
   }
 
   /** maxTokens alone over the context can be refused without a tokenizer; the rest is Together's call (403). */
@@ -144,11 +131,8 @@ export class ChatService {
     return candidate;
   }
 
-  /** The gateway a refusal row names when the call fails before routing: the named one, else the first. */
   private open(input: ChatInput, caller: Caller, stream: boolean, signal: AbortSignal | undefined): Call {
-    const named = (input.provider ?? '').toLowerCase();
-    const gateway: Gateway | undefined = this.gateways.all().find((g) => g.provider.name === named) ?? this.gateways.all()[0];
-    return this.calls.open(caller, { kind: 'chat', stream, model: String(input.model ?? ''), gateway: gateway?.provider.name ?? String(input.provider ?? '') }, signal);
+    return this.calls.open(caller, { kind: 'chat', stream, model: String(input.model ?? ''), gateway: refusalGateway(this.gateways, input.provider) }, signal);
   }
 
   async complete(input: ChatInput, caller: Caller, signal?: AbortSignal): Promise<ChatResult> {

@@ -130,16 +130,22 @@ describe('retries, deadline and breaker as chat has them', () => {
     expect((await failure(provider.embed({ model: EMBED, input: ['a'] }, never))).code).toBe('UPSTREAM_UNAVAILABLE');
   });
 
-  it('the breaker counts these calls: five failures open it for every kind', async () => {
-    const own = new TogetherProvider({ apiKey: 'k', baseURL: sim.url, upstreamTimeoutMs: 2_000, streamIdleTimeoutMs: 1_000, maxRetries: 0, breakerFailureThreshold: 2 });
+  it('each attempt honours the call owner`s options (retries, deadline share); the catalog breaker does not count them', async () => {
+    const own = new TogetherProvider({ apiKey: 'k', baseURL: sim.url, upstreamTimeoutMs: 60_000, streamIdleTimeoutMs: 1_000, retryBaseDelayMs: 1, breakerFailureThreshold: 2 });
     try {
-      sim.addFault({ route: 'embeddings', status: 500, times: 2 });
-      await failure(own.embed({ model: EMBED, input: ['a'] }, never));
-      await failure(own.embed({ model: EMBED, input: ['a'] }, never));
-      expect(own.breaker.state).toBe('open');
-      const calls = sim.stats.imageCalls;
-      expect((await failure(own.generateImages({ model: IMAGE, prompt: 'x', format: 'URL' }, never))).code).toBe('UPSTREAM_UNAVAILABLE');
-      expect(sim.stats.imageCalls).toBe(calls);
+      // maxRetries 0 (a fallback is waiting): one try, whatever the provider's default.
+      sim.addFault({ route: 'embeddings', status: 500, times: 3 });
+      expect((await failure(own.embed({ model: EMBED, input: ['a'] }, never, { maxRetries: 0 }))).code).toBe('UPSTREAM_UNAVAILABLE');
+      expect(sim.stats.embeddingCalls).toBe(1);
+      expect((await failure(own.embed({ model: EMBED, input: ['a'] }, never, { maxRetries: 0 }))).code).toBe('UPSTREAM_UNAVAILABLE');
+      // Per-model breakers live in the call owner: the provider's catalog circuit stays closed.
+      expect(own.breaker.state).toBe('closed');
+      sim.clearFaults();
+      // The attempt's share of the deadline, not the provider's 60 s.
+      sim.addFault({ route: 'images', stallAfterChunks: 0 });
+      const started = Date.now();
+      expect((await failure(own.generateImages({ model: IMAGE, prompt: 'x', format: 'URL' }, never, { deadlineMs: 300 }))).code).toBe('UPSTREAM_TIMEOUT');
+      expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await own.close();
     }

@@ -153,14 +153,13 @@ export class TogetherProvider implements ChatProvider {
   }
 
   /**
-   * One JSON POST answered in one piece, as complete() makes it: retries and the deadline around the whole
-   * exchange (the body is read inside the attempt), then Together's answer mapped, or its error. Still behind the
-   * provider-wide breaker (`guarded`) until these operations run on the call owner, which keeps one per model:
-   * then this becomes withRetries(signal, this.policyFor(options), …) as in complete().
+   * One JSON POST answered in one piece, as complete() makes it: retries and the attempt's share of the call's
+   * deadline around the whole exchange (the body is read inside the attempt), then Together's answer mapped, or
+   * its error. No breaker here: the call owner (src/chat/call.ts) keeps one per model around each attempt.
    */
   private async postJson<T>(path: string, body: Record<string, unknown>, signal: AbortSignal, options: AttemptOptions, map: (body: unknown) => T): Promise<T> {
     const client = this.requireClient();
-    const { value, call } = await this.guarded(signal, options, async (s) => {
+    const { value, call } = await withRetries(signal, this.policyFor(options), async (s) => {
       const response = await client.post(path, { body, signal: s }).asResponse();
       return response.text();
     });
