@@ -10,6 +10,7 @@ import { PriceOverrides } from './catalog/price-overrides.ts';
 import { CallOwner } from './chat/call.ts';
 import { InflightStreams } from './chat/inflight.ts';
 import { ChatService } from './chat/service.ts';
+import { InferenceService } from './inference/service.ts';
 import type { GatewayConfig } from './core/config.ts';
 import type { ChatProvider } from './domain.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
@@ -30,6 +31,8 @@ export interface Services {
   keys: KeyService;
   gateways: GatewayRegistry;
   chat: ChatService;
+  /** Embeddings, rerank and images, on the same call owner as chat. */
+  inference: InferenceService;
   /** The activity log's writer: `flush()` puts every finished call's row in the store (stats, tests, shutdown). */
   recorder: ActivityLog;
   /** Streams in progress, drained on shutdown. */
@@ -111,6 +114,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
   });
   const calls = new CallOwner({ recorder: sink, logger, breakers, streams, admission, deadlineMs: config.upstreamTimeoutMs });
   const chat = new ChatService(gateways, calls, { maxMessages: config.maxMessages, maxMessageChars: config.maxMessageChars });
+  const inference = new InferenceService(gateways, calls, { maxTextChars: config.maxMessageChars });
   return {
     config,
     logger,
@@ -119,6 +123,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
     keys,
     gateways,
     chat,
+    inference,
     recorder: activityLog,
     streams,
     metrics,

@@ -3,6 +3,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { CatalogModel as CatalogModelMapper, ModelPricing as ModelPricingMapper } from '../domain.ts';
 import type { ChatResult as ChatResultMapper, ChatStreamEvent as ChatStreamEventMapper } from '../chat/service.ts';
+import type { EmbedResult as EmbedResultMapper, EmbeddingVector as EmbeddingVectorMapper, RerankResult as RerankResultMapper, ImageResult as ImageResultMapper } from '../inference/service.ts';
 import type { GatewayStatsView as GatewayStatsViewMapper, GatewayKeyView as GatewayKeyViewMapper, KeyUsageView as KeyUsageViewMapper } from '../usage/stats.ts';
 import type { SeriesPoint as SeriesPointMapper, KindStats as KindStatsMapper } from '../usage/stats-types.ts';
 import type { GatewayContext } from '../graphql/context.ts';
@@ -203,6 +204,44 @@ export type CreatedKey = {
   key: Scalars['String']['output'];
 };
 
+export type EmbedInput = {
+  /** The vector size, passed through to Together for models that support a choice (the others answer with their own size, or a 400). */
+  dimensions?: InputMaybe<Scalars['Int']['input']>;
+  /** EMBEDDING models tried in order when `model` fails as chat's fallbackModels do (at most 4). */
+  fallbackModels?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The texts (1 to 2048, none empty); one vector each, in this order, from one upstream call. */
+  input: Array<Scalars['String']['input']>;
+  /** An EMBEDDING model of the catalog, e.g. `BAAI/bge-base-en-v1.5`. */
+  model: Scalars['String']['input'];
+  /** Optional; resolved from the catalog when absent. */
+  provider?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type EmbedResult = {
+  __typename?: 'EmbedResult';
+  /** Every model tried, in order, the one that answered last (as ChatCompletion.attempts). */
+  attempts: Array<ChatAttempt>;
+  /** promptTokens × the model's input price per token, full precision; null when the model has no price. */
+  costUsd?: Maybe<Scalars['Float']['output']>;
+  /** One per input text, in input order. */
+  embeddings: Array<Embedding>;
+  latencyMs: Scalars['Float']['output'];
+  /** The model that answered. */
+  model: Scalars['String']['output'];
+  provider: Scalars['String']['output'];
+  /** Prompt tokens read (completionTokens 0). Together's embeddings answer may carry none: then estimated (`estimated: true`). */
+  usage: Usage;
+};
+
+export type Embedding = {
+  __typename?: 'Embedding';
+  /** The same vector as OpenAI's `encoding_format: "base64"` sends it: little-endian float32 values, base64 (about a quarter of the JSON's size). */
+  base64: Scalars['String']['output'];
+  /** Position of the input text. */
+  index: Scalars['Int']['output'];
+  vector: Array<Scalars['Float']['output']>;
+};
+
 export type FinishReason =
   | 'CANCELLED'
   | 'CONTENT_FILTER'
@@ -305,6 +344,56 @@ export type GatewayStats = {
   ttftP95Ms?: Maybe<Scalars['Float']['output']>;
   uniqueKeys: Scalars['Int']['output'];
   uniqueModels: Scalars['Int']['output'];
+};
+
+export type GeneratedImage = {
+  __typename?: 'GeneratedImage';
+  /** Set when `format` is BASE64. */
+  base64?: Maybe<Scalars['String']['output']>;
+  index: Scalars['Int']['output'];
+  /** Set when `format` is URL. */
+  url?: Maybe<Scalars['String']['output']>;
+};
+
+export type ImageFormat =
+  /** The image bytes, base64. */
+  | 'BASE64'
+  /** A link to the image on Together's storage (it expires: fetch or keep it soon). */
+  | 'URL';
+
+export type ImageInput = {
+  /** IMAGE models tried in order when `model` fails as chat's fallbackModels do (at most 4). */
+  fallbackModels?: InputMaybe<Array<Scalars['String']['input']>>;
+  format?: InputMaybe<ImageFormat>;
+  height?: InputMaybe<Scalars['Int']['input']>;
+  /** An IMAGE model of the catalog, e.g. `black-forest-labs/FLUX.1-schnell`. */
+  model: Scalars['String']['input'];
+  /** How many images (1 to 10; default 1). */
+  n?: InputMaybe<Scalars['Int']['input']>;
+  /** What the image should not show. */
+  negativePrompt?: InputMaybe<Scalars['String']['input']>;
+  prompt: Scalars['String']['input'];
+  provider?: InputMaybe<Scalars['String']['input']>;
+  /** Same seed, same prompt: the same image. */
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Diffusion steps (the model's default when absent). */
+  steps?: InputMaybe<Scalars['Int']['input']>;
+  /** Pixels (Together's default 1024; Together accepts 512 to 2048 in multiples of 16 for most models). */
+  width?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type ImageResult = {
+  __typename?: 'ImageResult';
+  attempts: Array<ChatAttempt>;
+  /** From the operator's per-image or per-megapixel price (PRICE_OVERRIDES_FILE); null when the model has none. */
+  costUsd?: Maybe<Scalars['Float']['output']>;
+  /** Together's id for the generation. */
+  id: Scalars['ID']['output'];
+  /** In index order. */
+  images: Array<GeneratedImage>;
+  latencyMs: Scalars['Float']['output'];
+  model: Scalars['String']['output'];
+  provider: Scalars['String']['output'];
 };
 
 /** One key's calls in the range of a `GatewayStats`, and its budget. */
@@ -413,6 +502,22 @@ export type Mutation = {
    * A name is unique among active keys (a revoked key's name may be reused): a taken name is BAD_USER_INPUT.
    */
   createKey: CreatedKey;
+  /**
+   * Embeddings of one or many texts in one call (order kept). Needs `Authorization: Bearer <gateway key>` and an
+   * EMBEDDING model (`models(type: EMBEDDING)`); a model of another type is BAD_USER_INPUT before Together is called.
+   */
+  embed: EmbedResult;
+  /**
+   * Images from a prompt. Needs a gateway key and an IMAGE model (`models(type: IMAGE)`). Together lists image models
+   * at 0/0: `costUsd` is null, and a key with a budget may not call them, unless the operator prices them
+   * (PRICE_OVERRIDES_FILE, per image or per megapixel).
+   */
+  generateImage: ImageResult;
+  /**
+   * Documents ordered by relevance to a query, best first, with Together's scores. Needs a gateway key and a
+   * RERANK model (`models(type: RERANK)`).
+   */
+  rerank: RerankResult;
   /** Admin keys only. Revokes the active key of that name: it is refused (FORBIDDEN) from its next request on. */
   revokeKey: GatewayKey;
   /**
@@ -435,6 +540,21 @@ export type MutationChatCompletionArgs = {
 
 export type MutationCreateKeyArgs = {
   input: CreateKeyInput;
+};
+
+
+export type MutationEmbedArgs = {
+  input: EmbedInput;
+};
+
+
+export type MutationGenerateImageArgs = {
+  input: ImageInput;
+};
+
+
+export type MutationRerankArgs = {
+  input: RerankInput;
 };
 
 
@@ -498,6 +618,47 @@ export type QueryModelsArgs = {
   gateway?: InputMaybe<Scalars['String']['input']>;
   search?: InputMaybe<Scalars['String']['input']>;
   type?: InputMaybe<ModelType>;
+};
+
+export type RerankHit = {
+  __typename?: 'RerankHit';
+  /** The document's text when `returnDocuments` was true; null otherwise. */
+  document?: Maybe<Scalars['String']['output']>;
+  /** Position of the document in `documents`. */
+  index: Scalars['Int']['output'];
+  /** Together's score: higher is more relevant. */
+  relevanceScore: Scalars['Float']['output'];
+};
+
+export type RerankInput = {
+  /** 1 to 1000 texts to rank. (REST's /v1/rerank also takes objects.) */
+  documents: Array<Scalars['String']['input']>;
+  /** RERANK models tried in order when `model` fails as chat's fallbackModels do (at most 4). */
+  fallbackModels?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** A RERANK model of the catalog, e.g. `Salesforce/Llama-Rank-V1`. */
+  model: Scalars['String']['input'];
+  provider?: InputMaybe<Scalars['String']['input']>;
+  query: Scalars['String']['input'];
+  /** Return each document's text with its result (`RerankHit.document`). */
+  returnDocuments?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Keep only the best N results; all by default. */
+  topN?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type RerankResult = {
+  __typename?: 'RerankResult';
+  attempts: Array<ChatAttempt>;
+  /** promptTokens × the model's input price per token; null when the model has no price. */
+  costUsd?: Maybe<Scalars['Float']['output']>;
+  /** Together's id for the ranking. */
+  id: Scalars['ID']['output'];
+  latencyMs: Scalars['Float']['output'];
+  model: Scalars['String']['output'];
+  provider: Scalars['String']['output'];
+  /** Best first. */
+  results: Array<RerankHit>;
+  /** Prompt tokens read (the query with each document), as Together reports them. */
+  usage: Usage;
 };
 
 /** The answer's format. Tell the model to answer in JSON in the prompt as well: that is what Together advises. */
@@ -763,12 +924,19 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CreateKeyInput: CreateKeyInput;
   CreatedKey: ResolverTypeWrapper<Omit<CreatedKey, 'gatewayKey'> & { gatewayKey: ResolversTypes['GatewayKey'] }>;
+  EmbedInput: EmbedInput;
+  EmbedResult: ResolverTypeWrapper<EmbedResultMapper>;
+  Embedding: ResolverTypeWrapper<EmbeddingVectorMapper>;
   FinishReason: FinishReason;
   FunctionCall: ResolverTypeWrapper<FunctionCall>;
   FunctionCallInput: FunctionCallInput;
   FunctionDefinitionInput: FunctionDefinitionInput;
   GatewayKey: ResolverTypeWrapper<GatewayKeyViewMapper>;
   GatewayStats: ResolverTypeWrapper<GatewayStatsViewMapper>;
+  GeneratedImage: ResolverTypeWrapper<GeneratedImage>;
+  ImageFormat: ImageFormat;
+  ImageInput: ImageInput;
+  ImageResult: ResolverTypeWrapper<ImageResultMapper>;
   KeyUsage: ResolverTypeWrapper<KeyUsageViewMapper>;
   KindUsage: ResolverTypeWrapper<KindStatsMapper>;
   Model: ResolverTypeWrapper<CatalogModelMapper>;
@@ -778,6 +946,9 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PriceSource: PriceSource;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RerankHit: ResolverTypeWrapper<RerankHit>;
+  RerankInput: RerankInput;
+  RerankResult: ResolverTypeWrapper<RerankResultMapper>;
   ResponseFormatInput: ResponseFormatInput;
   ResponseFormatType: ResponseFormatType;
   StatsBucket: ResolverTypeWrapper<SeriesPointMapper>;
@@ -809,11 +980,17 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   CreateKeyInput: CreateKeyInput;
   CreatedKey: Omit<CreatedKey, 'gatewayKey'> & { gatewayKey: ResolversParentTypes['GatewayKey'] };
+  EmbedInput: EmbedInput;
+  EmbedResult: EmbedResultMapper;
+  Embedding: EmbeddingVectorMapper;
   FunctionCall: FunctionCall;
   FunctionCallInput: FunctionCallInput;
   FunctionDefinitionInput: FunctionDefinitionInput;
   GatewayKey: GatewayKeyViewMapper;
   GatewayStats: GatewayStatsViewMapper;
+  GeneratedImage: GeneratedImage;
+  ImageInput: ImageInput;
+  ImageResult: ImageResultMapper;
   KeyUsage: KeyUsageViewMapper;
   KindUsage: KindStatsMapper;
   Model: CatalogModelMapper;
@@ -821,6 +998,9 @@ export type ResolversParentTypes = ResolversObject<{
   ModelUsage: ModelUsage;
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
+  RerankHit: RerankHit;
+  RerankInput: RerankInput;
+  RerankResult: RerankResultMapper;
   ResponseFormatInput: ResponseFormatInput;
   StatsBucket: SeriesPointMapper;
   Subscription: Record<PropertyKey, never>;
@@ -872,6 +1052,22 @@ export type CreatedKeyResolvers<ContextType = GatewayContext, ParentType extends
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type EmbedResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EmbedResult'] = ResolversParentTypes['EmbedResult']> = ResolversObject<{
+  attempts?: Resolver<Array<ResolversTypes['ChatAttempt']>, ParentType, ContextType>;
+  costUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  embeddings?: Resolver<Array<ResolversTypes['Embedding']>, ParentType, ContextType>;
+  latencyMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  usage?: Resolver<ResolversTypes['Usage'], ParentType, ContextType>;
+}>;
+
+export type EmbeddingResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Embedding'] = ResolversParentTypes['Embedding']> = ResolversObject<{
+  base64?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  vector?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
 export type FunctionCallResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FunctionCall'] = ResolversParentTypes['FunctionCall']> = ResolversObject<{
   arguments?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -915,6 +1111,22 @@ export type GatewayStatsResolvers<ContextType = GatewayContext, ParentType exten
   ttftP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   uniqueKeys?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   uniqueModels?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type GeneratedImageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['GeneratedImage'] = ResolversParentTypes['GeneratedImage']> = ResolversObject<{
+  base64?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type ImageResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ImageResult'] = ResolversParentTypes['ImageResult']> = ResolversObject<{
+  attempts?: Resolver<Array<ResolversTypes['ChatAttempt']>, ParentType, ContextType>;
+  costUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  images?: Resolver<Array<ResolversTypes['GeneratedImage']>, ParentType, ContextType>;
+  latencyMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type KeyUsageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['KeyUsage'] = ResolversParentTypes['KeyUsage']> = ResolversObject<{
@@ -973,6 +1185,9 @@ export type ModelUsageResolvers<ContextType = GatewayContext, ParentType extends
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   chatCompletion?: Resolver<ResolversTypes['ChatCompletion'], ParentType, ContextType, RequireFields<MutationChatCompletionArgs, 'input'>>;
   createKey?: Resolver<ResolversTypes['CreatedKey'], ParentType, ContextType, RequireFields<MutationCreateKeyArgs, 'input'>>;
+  embed?: Resolver<ResolversTypes['EmbedResult'], ParentType, ContextType, RequireFields<MutationEmbedArgs, 'input'>>;
+  generateImage?: Resolver<ResolversTypes['ImageResult'], ParentType, ContextType, RequireFields<MutationGenerateImageArgs, 'input'>>;
+  rerank?: Resolver<ResolversTypes['RerankResult'], ParentType, ContextType, RequireFields<MutationRerankArgs, 'input'>>;
   revokeKey?: Resolver<ResolversTypes['GatewayKey'], ParentType, ContextType, RequireFields<MutationRevokeKeyArgs, 'name'>>;
   rotateKey?: Resolver<ResolversTypes['CreatedKey'], ParentType, ContextType, RequireFields<MutationRotateKeyArgs, 'name'>>;
   updateKey?: Resolver<ResolversTypes['GatewayKey'], ParentType, ContextType, RequireFields<MutationUpdateKeyArgs, 'input' | 'name'>>;
@@ -984,6 +1199,23 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   me?: Resolver<ResolversTypes['GatewayKey'], ParentType, ContextType>;
   model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<QueryModelArgs, 'gateway' | 'id'>>;
   models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<QueryModelsArgs, 'gateway'>>;
+}>;
+
+export type RerankHitResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RerankHit'] = ResolversParentTypes['RerankHit']> = ResolversObject<{
+  document?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  relevanceScore?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type RerankResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RerankResult'] = ResolversParentTypes['RerankResult']> = ResolversObject<{
+  attempts?: Resolver<Array<ResolversTypes['ChatAttempt']>, ParentType, ContextType>;
+  costUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  latencyMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['RerankHit']>, ParentType, ContextType>;
+  usage?: Resolver<ResolversTypes['Usage'], ParentType, ContextType>;
 }>;
 
 export type StatsBucketResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['StatsBucket'] = ResolversParentTypes['StatsBucket']> = ResolversObject<{
@@ -1029,9 +1261,13 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   ChatCompletion?: ChatCompletionResolvers<ContextType>;
   ChatStreamEvent?: ChatStreamEventResolvers<ContextType>;
   CreatedKey?: CreatedKeyResolvers<ContextType>;
+  EmbedResult?: EmbedResultResolvers<ContextType>;
+  Embedding?: EmbeddingResolvers<ContextType>;
   FunctionCall?: FunctionCallResolvers<ContextType>;
   GatewayKey?: GatewayKeyResolvers<ContextType>;
   GatewayStats?: GatewayStatsResolvers<ContextType>;
+  GeneratedImage?: GeneratedImageResolvers<ContextType>;
+  ImageResult?: ImageResultResolvers<ContextType>;
   KeyUsage?: KeyUsageResolvers<ContextType>;
   KindUsage?: KindUsageResolvers<ContextType>;
   Model?: ModelResolvers<ContextType>;
@@ -1039,6 +1275,8 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   ModelUsage?: ModelUsageResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RerankHit?: RerankHitResolvers<ContextType>;
+  RerankResult?: RerankResultResolvers<ContextType>;
   StatsBucket?: StatsBucketResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   ToolCall?: ToolCallResolvers<ContextType>;

@@ -1,5 +1,6 @@
 import type { Resolvers } from '../../__generated__/resolvers-types.ts';
 import { ChatCompletion, ChatStreamEvent } from './ChatCompletion.ts';
+import { EmbedResult, Embedding, InferenceMutations, RerankResult } from './Inference.ts';
 import { GatewayStats, KindUsage, StatsBucket, StatsQueries } from './GatewayStats.ts';
 import { KeyMutations, KeyQueries } from './Keys.ts';
 import { Model } from './Model.ts';
@@ -9,7 +10,7 @@ import { Subscription } from './Subscription.ts';
 
 export const resolvers: Resolvers = {
   Query: { ...Query, ...StatsQueries, ...KeyQueries },
-  Mutation: { ...Mutation, ...KeyMutations },
+  Mutation: { ...Mutation, ...InferenceMutations, ...KeyMutations },
   Subscription,
   Model,
   ChatCompletion,
@@ -17,4 +18,7 @@ export const resolvers: Resolvers = {
   GatewayStats,
   StatsBucket,
   KindUsage,
+  EmbedResult,
+  RerankResult,
+  Embedding,
 };
