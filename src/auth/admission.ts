@@ -21,6 +21,16 @@ export class Admission {
   ) {}
 
   /**
+   * rpm alone, for a call that reaches no model (none of its models is in the catalog) or is refused before
+   * admission (bad input): it is still a request of the key's minute, or unknown model ids would be a way around
+   * the limit (issue 25: 10,000 calls to unknown models on an rpm-10 key all got 404, none RATE_LIMITED).
+   */
+  async countRequest(key: AuthenticatedKey | null): Promise<void> {
+    if (!key) throw new GatewayError('UNAUTHENTICATED', 'Missing gateway key: send Authorization: Bearer <key>');
+    await this.limiter.hit(key);
+  }
+
+  /**
    * `models`: every model the call may use (the requested one and its fallbacks): the reservation covers the most
    * expensive of them, and the call settles it with what its attempts cost.
    */

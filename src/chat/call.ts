@@ -33,7 +33,7 @@ import { CancelledError, type ErrorCode, GatewayError, findGatewayError } from '
 import type { AttemptOptions, CatalogModel } from '../domain.ts';
 import type { BreakerPermit } from '../resilience/breaker.ts';
 import type { ModelBreakers } from '../resilience/model-breakers.ts';
-import type { ActivityRecorder } from '../usage/activity.ts';
+import { type ActivityRecorder, UNKNOWN_MODEL } from '../usage/activity.ts';
 import { type AttemptOutcome, type CallKind, writeAttemptRow } from './call-log.ts';
 import type { InflightStreams } from './inflight.ts';
 
@@ -135,6 +135,8 @@ export class Call {
   /** End of the last finished attempt: the next one's latency counts from here, so rows sum to the call. */
   private lastMark = this.started;
   private rows = 0;
+  /** Admission ran (rpm counted this call), whatever it decided. */
+  private counted = false;
   private ended = false;
   private readonly untrack: (() => void) | null;
   private readonly onParentAbort = (): void => this.abort(this.parent?.reason);
@@ -170,12 +172,17 @@ export class Call {
     return this.candidates.filter((c) => !c.unavailable);
   }
 
-  /** rpm, then the budget reservation `reserve` computes for the routable candidates (the most expensive one counts). */
+  /**
+   * rpm, then the budget reservation `reserve` computes for the routable candidates (the most expensive one counts).
+   * A call that can reach no model (none in the catalog) is still counted by rpm and refused RATE_LIMITED past it;
+   * within the limit, attempt() records each candidate and fails (MODEL_NOT_FOUND).
+   */
   async admit(
     reserve: (admission: Admission, key: AuthenticatedKey | null, models: readonly (CatalogModel | null)[]) => Promise<BudgetTicket | null>,
   ): Promise<void> {
-    // No model can be tried (none in the catalog): attempt() records each and fails, as before admission.
-    if (!this.deps.admission || this.routable.length === 0) return;
+    if (!this.deps.admission) return;
+    this.counted = true;
+    if (this.routable.length === 0) return this.deps.admission.countRequest(this.caller.key ?? null);
     this.ticket = await reserve(this.deps.admission, this.caller.key ?? null, this.routable.map((c) => c.catalogModel));
   }
 
@@ -234,8 +241,21 @@ export class Call {
   fail(err: unknown): void {
     if (this.ended) return;
     if (this.open) return this.open.fail(err, null, true);
-    if (this.rows === 0) this.writeRow({ model: this.spec.model, gateway: this.spec.gateway }, this.at, performance.now() - this.started, failedOutcome(err), err);
+    if (this.rows === 0) this.writeRow(this.refusalSubject(err), this.at, performance.now() - this.started, failedOutcome(err), err);
+    // Refused before admission (bad input, a failed catalog lookup): the request still counts toward the key's
+    // minute, so no kind of request is free of rpm. Its refusal is already decided; only later calls feel it.
+    if (!this.counted && this.caller.key && this.deps.admission) {
+      this.counted = true;
+      this.deps.admission.countRequest(this.caller.key).catch(() => undefined);
+    }
     this.end();
+  }
+
+  /** Whom a refusal row names: the requested model as routed, UNKNOWN_MODEL when no catalog lists it. */
+  private refusalSubject(err: unknown): { model: string; gateway: string } {
+    const first = this.candidates[0];
+    if (!first) return { model: this.spec.model, gateway: this.spec.gateway };
+    return { model: rowModel(first, first.unavailable ?? err), gateway: first.gateway.provider.name };
   }
 
   /**
@@ -294,22 +314,17 @@ export class Call {
   private skip(candidate: Candidate, err: unknown): void {
     const now = performance.now();
     const at = this.at + (this.lastMark - this.started);
-    this.settleAttempt({ model: candidate.model, gateway: candidate.gateway.provider.name }, at, now - this.lastMark, failedOutcome(err), err);
+    this.settleAttempt(candidate, at, now - this.lastMark, failedOutcome(err), err);
   }
 
   /** @internal Attempt → call: its row, its report, its cost toward the settlement. */
-  settleAttempt(
-    where: { model: string; gateway: string },
-    at: number,
-    latencyMs: number,
-    outcome: AttemptOutcome,
-    err: unknown,
-  ): void {
+  settleAttempt(candidate: Candidate, at: number, latencyMs: number, outcome: AttemptOutcome, err: unknown): void {
     this.lastMark = performance.now();
     const cancelled = err instanceof CancelledError;
-    this.attempts.push({ model: where.model, code: err === null ? null : cancelled ? null : (findGatewayError(err)?.code ?? 'INTERNAL_SERVER_ERROR'), latencyMs });
+    // The answer's `attempts` report the id as the caller sent it (it is theirs); the row names a bounded one.
+    this.attempts.push({ model: candidate.model, code: err === null ? null : cancelled ? null : (findGatewayError(err)?.code ?? 'INTERNAL_SERVER_ERROR'), latencyMs });
     this.spentUsd += outcome.costUsd ?? 0;
-    this.writeRow(where, at, latencyMs, outcome, err);
+    this.writeRow({ model: rowModel(candidate, err, outcome), gateway: candidate.gateway.provider.name }, at, latencyMs, outcome, err);
   }
 
   /** @internal */
@@ -342,6 +357,17 @@ export class Call {
     this.untrack?.();
     this.ticket?.settle(this.spentUsd).catch((err: unknown) => this.deps.logger.error({ err, requestId: this.caller.requestId }, 'budget settlement failed'));
   }
+}
+
+/**
+ * The model an attempt's row names: the candidate's id, or UNKNOWN_MODEL for an id no catalog lists that did
+ * not answer (not in the catalog; passed through by a named provider and refused, failed or answered 404):
+ * client-chosen ids would otherwise be unbounded rows, rollup entries (byModel) and metric series (issue 25).
+ * A passed-through id that answered (even partly, then cancelled) keeps its name: the upstream knows it.
+ */
+function rowModel(candidate: Candidate, err: unknown, outcome?: AttemptOutcome): string {
+  if (candidate.catalogModel !== null || err === null) return candidate.model;
+  return (outcome?.usage.completionTokens ?? 0) > 0 ? candidate.model : UNKNOWN_MODEL;
 }
 
 /** A failure's outcome when nothing was produced: no tokens, no cost (never billed), ERROR or CANCELLED. */
@@ -402,8 +428,7 @@ export class Attempt {
   }
 
   private settle(outcome: AttemptOutcome, err: unknown, final: boolean): void {
-    const where = { model: this.candidate.model, gateway: this.candidate.gateway.provider.name };
-    this.call.settleAttempt(where, this.at, performance.now() - this.started, outcome, err);
+    this.call.settleAttempt(this.candidate, this.at, performance.now() - this.started, outcome, err);
     this.call.attemptEnded(this, final);
   }
 }

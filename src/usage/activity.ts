@@ -5,6 +5,12 @@ import type { ErrorCode } from '../core/errors.ts';
 export type CallKind = 'chat' | 'embedding' | 'rerank' | 'image';
 export const CALL_KINDS: readonly CallKind[] = ['chat', 'embedding', 'rerank', 'image'];
 
+/**
+ * The model a row names when the caller asked for a model that no catalog lists and no upstream served: one
+ * bounded value, so client-chosen ids cannot grow the log's rollups (byModel) or the metrics (issue 25).
+ */
+export const UNKNOWN_MODEL = '(unknown)';
+
 /** One row of the activity log: exactly one per model call, whatever its outcome. */
 export interface ActivityEntry {
   /** Unique per call (a UUID): the store ignores a second insert of the same id, so a retried flush never duplicates. */
@@ -15,7 +21,7 @@ export interface ActivityEntry {
   keyId: string | null;
   gateway: string;
   provider: string;
-  /** The model requested (the catalog id). */
+  /** The model requested (the catalog id); UNKNOWN_MODEL for an id no catalog lists that was not served. */
   model: string;
   kind: CallKind;
   stream: boolean;
