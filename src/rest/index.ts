@@ -3,6 +3,7 @@ import type { Services } from '../services.ts';
 import { catalogRouter } from './catalog.ts';
 import { chatRouter } from './chat.ts';
 import { HttpError } from '../http/http-error.ts';
+import { inferenceRouter } from './inference.ts';
 import { restErrorHandler } from './errors.ts';
 import { messagesRouter } from './messages.ts';
 import { modelsRouter } from './models.ts';
@@ -17,6 +18,6 @@ export function mountRest(app: Express, services: Services): void {
     throw new HttpError('NOT_FOUND', `No route ${req.method} ${req.baseUrl}${req.path}`);
   };
   const errors = restErrorHandler(services.logger);
-  app.use('/v1', chatRouter(services), responsesRouter(services), messagesRouter(services), modelsRouter(services), notFound, errors);
+  app.use('/v1', chatRouter(services), inferenceRouter(services), responsesRouter(services), messagesRouter(services), modelsRouter(services), notFound, errors);
   app.use('/catalog', catalogRouter(services), notFound, errors);
 }
