@@ -85,7 +85,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
   gateways = new GatewayRegistry(
     providers.map((provider) => ({ provider, catalog: new Catalog(provider, cache, config.catalogTtlSeconds * 1000, logger, prices) })),
   );
-  const recorder = new BatchingRecorder(store, logger);
+  const recorder = new BatchingRecorder(store, logger, undefined, { onQuarantined: () => metrics.activityQuarantined.inc() });
   // Every chat call's row goes to the store, the metrics and one summary log line.
   const sink = new DeferredFanOut([recorder, metrics, callSummaryLogger(logger), ...(overrides.observer ? [overrides.observer] : [])], logger);
   const activityLog: ActivityLog = {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CancelledError, findGatewayError } from '../core/errors.ts';
-import type { ActivityEntry, ActivityRecorder, CallKind } from '../usage/activity.ts';
+import { type ActivityEntry, type ActivityRecorder, type CallKind, storableEntry } from '../usage/activity.ts';
 import type { FinishReason, Usage } from '../domain.ts';
 
 export type { CallKind } from '../usage/activity.ts';
@@ -39,7 +39,7 @@ export function writeAttemptRow(recorder: ActivityRecorder, logger: Logger, row:
   const { usage } = row.outcome;
   const cancelled = row.err instanceof CancelledError;
   const generationMs = row.latencyMs - (row.outcome.ttftMs ?? 0);
-  const entry: ActivityEntry = {
+  const entry: ActivityEntry = storableEntry({
     id: randomUUID(),
     requestId: row.requestId,
     at: row.at,
@@ -62,7 +62,7 @@ export function writeAttemptRow(recorder: ActivityRecorder, logger: Logger, row:
     errorCode: row.err === null || cancelled ? null : (findGatewayError(row.err)?.code ?? 'INTERNAL_SERVER_ERROR'),
     cancelled,
     usageEstimated: row.outcome.usageEstimated,
-  };
+  });
   try {
     recorder.record(entry);
   } catch (err) {

@@ -1,5 +1,6 @@
 import type { ChatMessage, ChatRequest, ChatRole, ResponseFormat, ToolCall, ToolChoice, ToolDefinition } from '../domain.ts';
 import { badInput } from '../core/errors.ts';
+import { MAX_MODEL_ID_CHARS, modelIdProblem } from '../usage/activity.ts';
 
 type Opt<T> = T | null | undefined;
 
@@ -241,8 +242,8 @@ function user(value: Opt<string>): string | undefined {
 /** Every rule is checked before any upstream call: a bad request costs nothing and tells the caller why. */
 export function validateChatInput(input: ChatInput, limits: ChatLimits): ChatRequest {
   const model = typeof input.model === 'string' ? input.model.trim() : '';
-  if (!model) throw badInput('model must not be empty', 'model');
-  if (model.length > 256) throw badInput('model is too long', 'model');
+  const problem = modelIdProblem(model);
+  if (problem) throw badInput(`model ${problem}`, 'model');
   if (!Array.isArray(input.messages) || input.messages.length === 0) throw badInput('messages must not be empty', 'messages');
   if (input.messages.length > limits.maxMessages) {
     throw badInput(`messages may hold at most ${limits.maxMessages} entries`, 'messages');
@@ -291,7 +292,9 @@ export function validateFallbackModels(value: Opt<string[]>, model: string): str
   const seen = new Set([model]);
   return value.map((raw, i) => {
     const id = typeof raw === 'string' ? raw.trim() : '';
-    if (!id || id.length > 256) throw badInput('fallbackModels must hold non-empty model ids of at most 256 characters', `fallbackModels.${i}`);
+    if (modelIdProblem(id) !== null) {
+      throw badInput(`fallbackModels must hold non-empty model ids of at most ${MAX_MODEL_ID_CHARS} characters, without control characters`, `fallbackModels.${i}`);
+    }
     if (seen.has(id)) throw badInput(`fallbackModels repeats "${id}"`, `fallbackModels.${i}`);
     seen.add(id);
     return id;

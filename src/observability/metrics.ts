@@ -36,6 +36,8 @@ export class GatewayMetrics implements ActivityRecorder {
   private readonly gatewayLabel = new BoundedLabel(LABEL_LIMITS.gateway);
   readonly errors: Counter<'code' | 'face'>;
   readonly upstreamRetries: Counter<'gateway' | 'code'>;
+  /** Activity rows the store refused and the recorder set aside (src/usage/recorder.ts). */
+  readonly activityQuarantined: Counter;
   private readonly chatCalls: Counter<'gateway' | 'model' | 'stream' | 'outcome'>;
   private readonly calls: Counter<'gateway' | 'kind' | 'model' | 'outcome'>;
   private readonly callLatency: Histogram<'gateway' | 'kind'>;
@@ -50,6 +52,7 @@ export class GatewayMetrics implements ActivityRecorder {
     this.operations = new Counter({ name: 'gateway_operations_total', help: 'GraphQL operations and REST calls by outcome', labelNames: ['kind', 'operation', 'outcome'], registers });
     this.errors = new Counter({ name: 'gateway_errors_total', help: 'Errors returned to clients, by contract code', labelNames: ['code', 'face'], registers });
     this.upstreamRetries = new Counter({ name: 'gateway_upstream_retries_total', help: 'Retries of upstream calls before the first byte', labelNames: ['gateway', 'code'], registers });
+    this.activityQuarantined = new Counter({ name: 'gateway_activity_rows_quarantined_total', help: 'Activity rows the store refused, set aside in activity_quarantine', registers });
     this.chatCalls = new Counter({ name: 'gateway_chat_calls_total', help: 'Chat calls by outcome (ok, error code, cancelled)', labelNames: ['gateway', 'model', 'stream', 'outcome'], registers });
     this.calls = new Counter({ name: 'gateway_calls_total', help: 'Model calls of every kind (chat, embedding, rerank, image) by outcome', labelNames: ['gateway', 'kind', 'model', 'outcome'], registers });
     this.callLatency = new Histogram({ name: 'gateway_call_latency_seconds', help: 'Model call latency by kind of call', labelNames: ['gateway', 'kind'], buckets: LATENCY_BUCKETS, registers });

@@ -64,7 +64,7 @@ export async function handleChat(
     if (sc.kind === 'json') return ctx.send(200, { 'content-type': JSON_CT, ...extraHeaders }, sc.body);
     chunks = sc.events[sc.events.length - 1] === DONE ? sc.events.slice(0, -1) : sc.events;
   } else {
-    const reply = synthesizeReply(req);
+    const reply = { ...synthesizeReply(req), usageOverride: fault?.usage };
     if (!stream) return ctx.send(200, { 'content-type': JSON_CT, ...extraHeaders }, completionBody(model, reply));
     const style = fault?.usageStyle ?? deps.opts.usageStyle ?? defaultUsageStyle(model);
     chunks = streamEvents(model, reply, style);

@@ -16,7 +16,7 @@ const NUM_FIELDS = [
 
 /**
  * Validate/normalise a fault. `route` defaults to 'any', or to 'chat' when the fault uses a
- * chat-only field (scenario, usageStyle, malformedAtChunk, chunkDelayMs, firstChunkDelayMs).
+ * chat-only field (scenario, usageStyle, usage, malformedAtChunk, chunkDelayMs, firstChunkDelayMs).
  * JSON from POST /__sim/faults cannot carry Infinity: `times` may be `"Infinity"`, `null` or a
  * negative number to mean Infinity.
  */
@@ -24,7 +24,7 @@ export function normalizeFault(input: unknown): Fault {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw new Error('fault must be an object');
   const f = { ...(input as Record<string, unknown>) } as Fault & Record<string, unknown>;
   // Chat-only knobs default to route 'chat' so a GET /models call cannot swallow them.
-  const chatOnly = f.scenario !== undefined || f.usageStyle !== undefined || f.malformedAtChunk !== undefined || f.chunkDelayMs !== undefined || f.firstChunkDelayMs !== undefined;
+  const chatOnly = f.scenario !== undefined || f.usageStyle !== undefined || f.usage !== undefined || f.malformedAtChunk !== undefined || f.chunkDelayMs !== undefined || f.firstChunkDelayMs !== undefined;
   const route = f.route ?? (chatOnly ? 'chat' : 'any');
   if (!ROUTES.has(route)) throw new Error(`bad fault route: ${String(route)}`);
   f.route = route;
@@ -47,6 +47,12 @@ export function normalizeFault(input: unknown): Fault {
   if (f.scenario !== undefined && typeof f.scenario !== 'string') throw new Error('bad fault scenario');
   if (f.usageStyle !== undefined && f.usageStyle !== 'finish' && f.usageStyle !== 'separate') {
     throw new Error(`bad fault usageStyle: ${String(f.usageStyle)}`);
+  }
+  if (f.usage !== undefined) {
+    const u = f.usage as unknown;
+    if (!u || typeof u !== 'object' || Array.isArray(u) || Object.values(u).some((v) => typeof v !== 'number')) {
+      throw new Error('bad fault usage: an object of numbers');
+    }
   }
   return f;
 }

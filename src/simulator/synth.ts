@@ -9,6 +9,8 @@ export interface SynthReply {
   finishReason: 'stop' | 'length' | 'tool_calls';
   /** A call of a tool instead of text (tools.ts); `tokens` is then empty. */
   toolCall?: SynthToolCall;
+  /** Replaces fields of the computed usage (the `usage` fault). */
+  usageOverride?: Record<string, number> | undefined;
 }
 
 /** Seed written on the finish chunk: > 2^53 like Together's (already float-rounded) seeds. */
@@ -103,6 +105,7 @@ export function usageOf(r: SynthReply) {
     completion_tokens: completion,
     total_tokens: r.promptTokens + completion,
     cached_tokens: 0,
+    ...r.usageOverride,
   };
 }
 

@@ -60,6 +60,12 @@ export interface Fault {
   scenario?: string;
   /** Synthetic stream usage placement for this request. */
   usageStyle?: UsageStyle;
+  /**
+   * Chat (synthetic replies): these fields replace the computed ones in the answer's `usage` object, streamed or
+   * not (Together's field names, as in chat-llama32-3b-text.json: prompt_tokens, completion_tokens, total_tokens,
+   * cached_tokens). For counts no real model sends, e.g. above 2^31 (issue 25.1).
+   */
+  usage?: Record<string, number>;
 }
 
 export interface RecordedRequest {

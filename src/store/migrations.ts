@@ -224,6 +224,29 @@ export const MIGRATIONS: Migration[] = [
       ];
     },
   },
+  {
+    version: 5,
+    name: 'row_safety_and_replica_intervals',
+    statements(d) {
+      const t = TYPES[d];
+      // Issue 25. (1) Token counts are 64-bit: one upstream answer above 2^31 tokens used to fail its whole batch on
+      // PostgreSQL (SQLite's INTEGER is 64-bit already; the rollups were bigint from the start). (2) Rows the store
+      // refuses anyway are kept, as JSON text with no index, for an operator to read (usage/recorder.ts). (3) Each
+      // replica records its own heartbeat interval, so a peer judges its staleness by that interval, not its own
+      // (auth/reservations.ts); null: a replica from before, judged by the judge's interval as it was.
+      const tokens = ['prompt_tokens', 'completion_tokens', 'total_tokens', 'cached_tokens', 'reasoning_tokens'];
+      return [
+        ...(d === 'postgres' ? [`ALTER TABLE activity ${tokens.map((c) => `ALTER COLUMN ${c} TYPE bigint`).join(', ')}`] : []),
+        `CREATE TABLE activity_quarantine (
+          id ${t.text} PRIMARY KEY,
+          at ${t.ms} NOT NULL,
+          reason ${t.text} NOT NULL,
+          entry_json ${t.text} NOT NULL
+        )`,
+        `ALTER TABLE gateway_replicas ADD COLUMN heartbeat_ms ${t.big}`,
+      ];
+    },
+  },
 ];
 
 /** SET clause shared by both dialects' rollup upserts (the compensated cost merge is a Neumaier step in SQL). */

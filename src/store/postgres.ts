@@ -11,19 +11,25 @@ import {
   HIST_CONFLICT, KEYS_CONFLICT, MIGRATIONS, histUpsertSet, ROLLUP_CONFLICT, ROLLUP_INSERT_COLUMNS, ROLLUP_UPSERT_SET, SCHEMA_MIGRATIONS_DDL,
 } from './migrations.ts';
 import { computeDeltas } from './rollup.ts';
-import { ACTIVITY_COLUMNS, KEY_COLUMNS, activityFromRow, activityValues, keyFromRow } from './rows.ts';
+import { ACTIVITY_COLUMNS, KEY_COLUMNS, activityFromRow, activityValues, keyFromRow, quarantineFromRow, quarantineJson } from './rows.ts';
 import {
   BUDGET_EPSILON_USD, type GroupRow, type HistRow, type SqlQuery, buildStats, groupsQuery, histQuery, planStats, uniqueKeysQuery,
 } from './stats-shared.ts';
 import { type KeyUsageRow, buildKeyUsage, keyUsageQuery } from './stats-keys.ts';
 import {
-  type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, keyNameTaken,
+  type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, keyNameTaken, rowRejected,
 } from './types.ts';
 import type { GatewayStatsResult, StatsQuery } from '../usage/stats-types.ts';
 
 const MIGRATION_LOCK_ID = 0x67775f73746f7265n; // pg_advisory_xact_lock key ("gw_store")
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure
 const INT8_OID = 20;
+/**
+ * SQLSTATE classes where the data itself is refused, not the connection: 22 data exception (NUL in text 22021,
+ * integer out of range 22003), 23 integrity constraint violation, 54 program limit exceeded (index row too large).
+ */
+const ROW_ERROR_CLASSES = new Set(['22', '23', '54']);
+const isRowError = (err: unknown): boolean => ROW_ERROR_CLASSES.has(String((err as { code?: unknown })?.code ?? '').slice(0, 2));
 const NUMERIC_OID = 1700;
 
 const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
@@ -36,7 +42,7 @@ const numbered = (sql: string): string => {
 };
 
 const ACTIVITY_TYPES = [
-  'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'boolean', 'integer', 'integer', 'integer', 'integer', 'integer',
+  'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'boolean', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint',
   'float8', 'float8', 'float8', 'float8', 'text', 'text', 'boolean', 'boolean', 'text',
 ];
 const INSERT_ACTIVITY = `INSERT INTO activity (${ACTIVITY_COLUMNS.join(', ')})
@@ -266,6 +272,27 @@ class PostgresStore implements GatewayStore {
     const unique = new Map<string, ActivityEntry>();
     for (const r of rows) if (!unique.has(r.id)) unique.set(r.id, r);
     const sorted = [...unique.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    await this.writeActivity(sorted).catch((err: unknown) => {
+      throw isRowError(err) ? rowRejected(err) : err;
+    });
+  }
+
+  async quarantineActivity(entry: ActivityEntry, reason: string, at: number): Promise<void> {
+    await this.pool.query('INSERT INTO activity_quarantine (id, at, reason, entry_json) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
+      entry.id, Math.floor(at), reason, quarantineJson(entry),
+    ]);
+  }
+
+  async listQuarantine(limit: number): Promise<Array<{ entry: ActivityEntry; reason: string; at: number }>> {
+    const { rows } = await this.pool.query('SELECT * FROM activity_quarantine ORDER BY at DESC, id DESC LIMIT $1', [Math.max(0, Math.floor(limit))]);
+    return rows.map(quarantineFromRow);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  private async writeActivity(sorted: ActivityEntry[]): Promise<void> {
     await this.tx(async (c) => {
       const res = await c.query<{ id: string }>(INSERT_ACTIVITY, columns(sorted, ACTIVITY_COLUMNS.length, activityValues));
       const inserted = new Set(res.rows.map((r) => r.id));

@@ -67,3 +67,10 @@ export function keyFromRow(r: Record<string, unknown>): KeyRecord {
     revokedAt: numOrNull(r.revoked_at),
   };
 }
+
+/** A quarantined row's JSON (NUL and other control characters are escaped by JSON, so any text database takes it). */
+export const quarantineJson = (e: ActivityEntry): string => JSON.stringify(e);
+
+export function quarantineFromRow(r: Record<string, unknown>): { entry: ActivityEntry; reason: string; at: number } {
+  return { entry: JSON.parse(r.entry_json as string) as ActivityEntry, reason: r.reason as string, at: num(r.at) };
+}

@@ -92,8 +92,19 @@ export interface GatewayStore {
   releaseOrphanedReservations(staleBefore: number): Promise<ReleasedReservations>;
   /** A replica stopping cleanly: forgets its heartbeat, so anything it still holds is an orphan at once. */
   retireOwner(owner: string): Promise<void>;
-  /** One transaction; rows whose `id` already exists are ignored (never written twice). Maintains the rollups too. */
+  /**
+   * One transaction; rows whose `id` already exists are ignored (never written twice). Maintains the rollups too.
+   * When the database refuses the data itself (a value out of range, text it cannot store), throws a StoreError
+   * 'ROW_REJECTED': some row of the batch is poison, and writing them one by one finds it (usage/recorder.ts).
+   * Any other failure (the database unreachable, the disk full) is thrown as it is.
+   */
   insertActivity(rows: ActivityEntry[]): Promise<void>;
+  /** Keeps a row the store refused (as JSON text, with why) for an operator; a second one with the same id is ignored. */
+  quarantineActivity(entry: ActivityEntry, reason: string, at: number): Promise<void>;
+  /** Quarantined rows, newest first: the entry as it was (parsed back from its JSON) and why it was refused. */
+  listQuarantine(limit: number): Promise<Array<{ entry: ActivityEntry; reason: string; at: number }>>;
+  /** One round trip to the database (readiness): throws when it cannot answer. */
+  ping(): Promise<void>;
   stats(query: StatsQuery): Promise<GatewayStatsResult>;
   /** Raw rows, newest first, for tests and an admin view. */
   listActivity(filter: { keyId?: string | null; limit: number }): Promise<ActivityEntry[]>;
@@ -101,7 +112,7 @@ export interface GatewayStore {
   spendFromLog(keyId: string): Promise<number>;
 }
 
-export type StoreErrorCode = 'KEY_NAME_TAKEN' | 'BAD_DATABASE_URL';
+export type StoreErrorCode = 'KEY_NAME_TAKEN' | 'BAD_DATABASE_URL' | 'ROW_REJECTED';
 
 export class StoreError extends Error {
   readonly code: StoreErrorCode;
@@ -114,3 +125,9 @@ export class StoreError extends Error {
 
 export const keyNameTaken = (name: string, cause?: unknown): StoreError =>
   new StoreError('KEY_NAME_TAKEN', `An active key named "${name}" already exists (revoke it first, or rotate it)`, { cause });
+
+/** The database refused what was written (not: it could not be reached). `cause` is the driver's error. */
+export const rowRejected = (cause: unknown): StoreError =>
+  new StoreError('ROW_REJECTED', `the store refused an activity row: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+
+export const isRowRejected = (err: unknown): boolean => err instanceof StoreError && err.code === 'ROW_REJECTED';

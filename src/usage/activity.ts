@@ -54,3 +54,50 @@ export interface ActivityLog {
   flush(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The longest model id a call accepts and a row carries (the catalog's longest is under 100). */
+export const MAX_MODEL_ID_CHARS = 256;
+/** What a row records instead of a model id no call could have used (too long, or with control characters). */
+export const UNKNOWN_MODEL_ROW = '(unknown)';
+
+/** C0 controls (NUL included: PostgreSQL refuses 0x00 in text), DEL and C1 controls. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A model id a caller may send: non-empty, at most MAX_MODEL_ID_CHARS, no control characters. */
+export function modelIdProblem(id: string): string | null {
+  if (id === '') return 'must not be empty';
+  if (id.length > MAX_MODEL_ID_CHARS) return `must be at most ${MAX_MODEL_ID_CHARS} characters`;
+  if (CONTROL_CHARS.test(id)) return 'must not contain control characters';
+  return null;
+}
+
+/**
+ * The biggest token count a row carries: the token columns are 64-bit (migration 5), but a JS number above 2^53
+ * is no longer an exact integer, and PostgreSQL's driver sends 1e21 as "1e+21", which bigint refuses.
+ */
+const MAX_TOKENS = Number.MAX_SAFE_INTEGER;
+const tokens = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.min(Math.floor(n), MAX_TOKENS) : 0);
+const finiteOrNull = (n: number | null): number | null => (n !== null && Number.isFinite(n) ? n : null);
+
+/**
+ * The row as the store can always take it (issue 25.1): a model id no call could use is recorded as
+ * UNKNOWN_MODEL_ROW (a refused call's row never carries the raw string), token counts are non-negative integers
+ * within 2^53, money and timings are finite (a non-finite cost is unknown: null). Every row passes here before
+ * the recorder sees it (chat/call-log.ts); the recorder's quarantine (usage/recorder.ts) is the net behind it.
+ */
+export function storableEntry(e: ActivityEntry): ActivityEntry {
+  const latencyMs = Number.isFinite(e.latencyMs) && e.latencyMs >= 0 ? e.latencyMs : 0;
+  return {
+    ...e,
+    model: modelIdProblem(e.model) === null ? e.model : UNKNOWN_MODEL_ROW,
+    promptTokens: tokens(e.promptTokens),
+    completionTokens: tokens(e.completionTokens),
+    totalTokens: tokens(e.totalTokens),
+    cachedTokens: tokens(e.cachedTokens),
+    reasoningTokens: tokens(e.reasoningTokens),
+    costUsd: finiteOrNull(e.costUsd),
+    latencyMs,
+    ttftMs: finiteOrNull(e.ttftMs),
+    tokensPerSecond: finiteOrNull(e.tokensPerSecond),
+  };
+}
