@@ -1,4 +1,5 @@
 import { badInput } from '../core/errors.ts';
+import { modelIdProblem } from '../usage/activity.ts';
 import type { EmbeddingRequest, ImageFormat, ImageRequest, RerankDocument, RerankRequest } from '../domain.ts';
 
 type Opt<T> = T | null | undefined;
@@ -57,7 +58,8 @@ const present = <T>(v: Opt<T>): v is T => v !== null && v !== undefined;
 
 function model(value: unknown): string {
   const id = typeof value === 'string' ? value.trim() : '';
-  if (!id || id.length > 256) throw badInput('model must be a non-empty model id of at most 256 characters', 'model');
+  const problem = modelIdProblem(id);
+  if (problem) throw badInput(`model ${problem}`, 'model');
   return id;
 }
 

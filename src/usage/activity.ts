@@ -57,8 +57,6 @@ export interface ActivityLog {
 
 /** The longest model id a call accepts and a row carries (the catalog's longest is under 100). */
 export const MAX_MODEL_ID_CHARS = 256;
-/** What a row records instead of a model id no call could have used (too long, or with control characters). */
-export const UNKNOWN_MODEL_ROW = '(unknown)';
 
 /** C0 controls (NUL included: PostgreSQL refuses 0x00 in text), DEL and C1 controls. */
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
@@ -81,7 +79,7 @@ const finiteOrNull = (n: number | null): number | null => (n !== null && Number.
 
 /**
  * The row as the store can always take it (issue 25.1): a model id no call could use is recorded as
- * UNKNOWN_MODEL_ROW (a refused call's row never carries the raw string), token counts are non-negative integers
+ * UNKNOWN_MODEL (a refused call's row never carries the raw string), token counts are non-negative integers
  * within 2^53, money and timings are finite (a non-finite cost is unknown: null). Every row passes here before
  * the recorder sees it (chat/call-log.ts); the recorder's quarantine (usage/recorder.ts) is the net behind it.
  */
@@ -89,7 +87,7 @@ export function storableEntry(e: ActivityEntry): ActivityEntry {
   const latencyMs = Number.isFinite(e.latencyMs) && e.latencyMs >= 0 ? e.latencyMs : 0;
   return {
     ...e,
-    model: modelIdProblem(e.model) === null ? e.model : UNKNOWN_MODEL_ROW,
+    model: modelIdProblem(e.model) === null ? e.model : UNKNOWN_MODEL,
     promptTokens: tokens(e.promptTokens),
     completionTokens: tokens(e.completionTokens),
     totalTokens: tokens(e.totalTokens),

@@ -56,20 +56,25 @@ function describePoison(name: 'sqlite' | 'postgres', makeHarness: () => Harness)
         expect(res.status).toBe(400);
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BAD_USER_INPUT');
       }
+      // Every kind of call shares the rule (inference/validate.ts).
+      const embed = await stack.gql(`mutation E($input: EmbedInput!) { embed(input: $input) { model } }`, {
+        input: { model: 'BAAI/bge-base-en-v1.5\u0000', input: ['hello'] },
+      });
+      expect(embed.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       const after = await chat(LLAMA);
       expect(after.status).toBe(200);
 
       await stack.gateway.services.recorder.flush();
       const rows = (await stack.gateway.services.store.listActivity({ keyId: stack.keyId, limit: 100 })).reverse();
-      expect(rows).toHaveLength(5);
+      expect(rows).toHaveLength(6);
       expect(rows[0]).toMatchObject({ model: LLAMA, promptTokens: BIG, completionTokens: 7, totalTokens: BIG + 7, errorCode: null });
       // The refused calls' rows never carry the raw string: one bounded value instead.
-      expect(rows.slice(1, 4).map((r) => [r.model, r.errorCode])).toEqual(Array(3).fill(['(unknown)', 'BAD_USER_INPUT']));
-      expect(rows[4]).toMatchObject({ model: LLAMA, errorCode: null });
+      expect(rows.slice(1, 5).map((r) => [r.model, r.errorCode])).toEqual(Array(4).fill(['(unknown)', 'BAD_USER_INPUT']));
+      expect(rows[5]).toMatchObject({ model: LLAMA, errorCode: null });
       expect(await stack.gateway.services.store.listQuarantine(10)).toEqual([]);
       const stats = await stack.gql(`{ gatewayStats(timeRange: LAST_1H) { totalRequests totalTokens } }`);
       expect(stats.body.errors).toBeUndefined();
-      expect(stats.body.data.gatewayStats).toMatchObject({ totalRequests: 5 });
+      expect(stats.body.data.gatewayStats).toMatchObject({ totalRequests: 6 });
       expect(stats.body.data.gatewayStats.totalTokens).toBeGreaterThan(BIG);
     });
 
