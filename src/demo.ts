@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { writeDemoMarker, DEMO_DATABASE_URL } from './cli/demo-marker.ts';
 import { configFromEnv } from './core/config.ts';
 import { createLogger } from './core/logger.ts';
+import { exitOnStartupFailure, listenOrExplain } from './entry.ts';
 import { startTracing } from './observability/tracing.ts';
 import { parseDatabaseUrl } from './store/index.ts';
 import { createGateway } from './server.ts';
@@ -19,11 +20,14 @@ import { createTogetherSimulator } from './simulator/index.ts';
 const simulator = createTogetherSimulator({ chunkDelayMs: Number(process.env.DEMO_CHUNK_DELAY_MS ?? 40) });
 const simulatorUrl = await simulator.start(0, '127.0.0.1');
 const databaseUrl = process.env.DATABASE_URL || DEMO_DATABASE_URL;
-const config = configFromEnv({ ...process.env, TOGETHER_API_KEY: 'demo-simulator-key', TOGETHER_BASE_URL: simulatorUrl, DATABASE_URL: databaseUrl });
+const closeSimulator = () => simulator.close();
+const config = exitOnStartupFailure(null, () =>
+  configFromEnv({ ...process.env, TOGETHER_API_KEY: 'demo-simulator-key', TOGETHER_BASE_URL: simulatorUrl, DATABASE_URL: databaseUrl }),
+);
 const logger = createLogger(config.logLevel, undefined, config.logPretty);
-const stopTracing = await startTracing(config.tracing, logger);
-const gateway = await createGateway({ config, logger });
-const url = await gateway.listen();
+const stopTracing = await exitOnStartupFailure(logger, () => startTracing(config.tracing, logger), closeSimulator);
+const gateway = await exitOnStartupFailure(logger, () => createGateway({ config, logger }), closeSimulator);
+const url = await exitOnStartupFailure(logger, () => listenOrExplain(gateway, config), () => Promise.all([gateway.close(), closeSimulator()]));
 const keys = gateway.services.keys;
 const { key } = await keys.rotate('demo').catch(() => keys.create({ name: 'demo', isAdmin: true }));
 const removeMarker = writeDemoMarker({ pid: process.pid, databaseUrl, url });

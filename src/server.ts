@@ -96,7 +96,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const wsGuard = new WsGuard(config.security, origins, schema, config.introspection, isValidKey);
 
   // graphql-ws on the same path as HTTP GraphQL.
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', ...wsGuard.serverOptions() });
+  // noServer + our own 'upgrade' listener (what ws's `server` option does) so that ws does not re-emit the HTTP
+  // server's errors: graphql-ws prints any 'error' of the ws server as an internal error with a stack, which
+  // turned a taken PORT into two stack traces instead of the one start-up line (src/entry.ts).
+  const wsServer = new WebSocketServer({ noServer: true, path: '/graphql', ...wsGuard.serverOptions() });
+  httpServer.on('upgrade', (req, socket, head) => wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req)));
   wsGuard.attach(wsServer, logger);
   services.metrics.watchWebsockets(wsGuard);
   const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string>; connectionAbort?: AbortController; operationSpans?: Map<string, Span> }>(

@@ -11,6 +11,7 @@
  */
 import { type RedisClientType, createClient } from '@keyv/redis';
 import type { Logger } from 'pino';
+import { StartupError } from '../core/startup.ts';
 
 export const DEFAULT_KEY_PREFIX = 'gw:';
 /** Longest wait for one Redis command before the caller falls back to its in-process path. */
@@ -31,13 +32,13 @@ export function parseCacheUrl(cacheUrl: string): RedisTarget {
   try {
     parsed = new URL(cacheUrl.trim());
   } catch (err) {
-    throw new Error('CACHE_URL is not a valid URL (expected redis://host:port)', { cause: err });
+    throw new StartupError('CACHE_URL', 'CACHE_URL is not a valid URL (expected redis://host:port)', { cause: err });
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new Error(`CACHE_URL must be redis:// or rediss:// (got ${parsed.protocol}//)`);
+    throw new StartupError('CACHE_URL', `CACHE_URL must be redis:// or rediss:// (got ${parsed.protocol}//)`);
   }
   const prefix = parsed.searchParams.get('prefix') ?? DEFAULT_KEY_PREFIX;
-  if (!PREFIX.test(prefix)) throw new Error(`Invalid prefix in CACHE_URL: ${JSON.stringify(prefix)} (1–64 of A-Z a-z 0-9 _ . : -)`);
+  if (!PREFIX.test(prefix)) throw new StartupError('CACHE_URL', `Invalid prefix in CACHE_URL: ${JSON.stringify(prefix)} (1–64 of A-Z a-z 0-9 _ . : -)`);
   parsed.searchParams.delete('prefix');
   return { url: parsed.toString(), prefix };
 }

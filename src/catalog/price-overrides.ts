@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { CatalogModel, ModelPricing } from '../domain.ts';
+import { StartupError } from '../core/startup.ts';
 
 /**
  * PRICE_OVERRIDES_FILE: the operator's prices for what Together does not list (image models at 0/0, chat models
@@ -21,9 +22,9 @@ const FIELDS = ['inputPerMillion', 'outputPerMillion', 'cachedInputPerMillion', 
 const TOKEN_FIELDS = ['inputPerMillion', 'outputPerMillion', 'cachedInputPerMillion'] as const;
 
 /** The start-up error for a bad file: its message is the one line an operator sees. */
-export class PriceOverridesError extends Error {
+export class PriceOverridesError extends StartupError {
   constructor(file: string, problem: string) {
-    super(`PRICE_OVERRIDES_FILE (${file}): ${problem}`);
+    super('PRICE_OVERRIDES_FILE', `PRICE_OVERRIDES_FILE (${file}): ${problem}`);
     this.name = 'PriceOverridesError';
   }
 }

@@ -1,4 +1,5 @@
 import { config as loadDotenv } from 'dotenv';
+import { StartupError } from './startup.ts';
 
 /** Settings, all from the environment (and `.env`). Names and defaults are the public contract. */
 export interface GatewayConfig {
@@ -97,7 +98,7 @@ function intFrom(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number ≥ ${min} (got "${raw}")`);
+  if (!Number.isFinite(value) || value < min) throw new StartupError(name, `${name} must be a number ≥ ${min} (got "${raw}")`);
   return Math.floor(value);
 }
 

@@ -8,6 +8,7 @@
  *    isolate runs. Other query parameters (sslmode, …) are passed to pg unchanged.
  */
 import { fileURLToPath } from 'node:url';
+import { StartupError, connectionProblem, endpointOf } from '../core/startup.ts';
 import { type GatewayStore, StoreError } from './types.ts';
 
 export type { GatewayStore, KeyLimitsPatch, KeyRecord, NewKey } from './types.ts';
@@ -28,7 +29,7 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
     try {
       parsed = new URL(url);
     } catch (err) {
-      throw new StoreError('BAD_DATABASE_URL', 'DATABASE_URL is not a valid PostgreSQL URL', { cause: err });
+      throw new StoreError('BAD_DATABASE_URL', 'DATABASE_URL is not a valid PostgreSQL URL (check its host, its port (0–65535) and that a password with @ : / is percent-encoded)', { cause: err });
     }
     const schema = parsed.searchParams.get('schema');
     if (schema !== null && !SCHEMA_NAME.test(schema)) {
@@ -36,6 +37,11 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
     }
     parsed.searchParams.delete('schema');
     return { kind: 'postgres', connectionString: parsed.toString(), schema: schema || null };
+  }
+  // Any other scheme:// is a mistake (mysql://, redis://…), not a file name: SQLite would create a folder named "mysql:".
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
+  if (scheme && scheme[1]!.toLowerCase() !== 'file') {
+    throw new StoreError('BAD_DATABASE_URL', `DATABASE_URL must be postgres://…, postgresql://…, file:… or a path (got ${scheme[1]}://…)`);
   }
   if (url === ':memory:' || url === 'file::memory:' || url === 'sqlite::memory:') return { kind: 'sqlite', filename: ':memory:' };
   if (/^file:\/\//i.test(url)) return { kind: 'sqlite', filename: fileURLToPath(url.replace(/\?.*$/, '')) };
@@ -50,7 +56,18 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
  * heap once loaded), and a PostgreSQL one never loads better-sqlite3's native module.
  */
 export async function openStore(databaseUrl: string): Promise<GatewayStore> {
-  const target = parseDatabaseUrl(databaseUrl);
-  if (target.kind === 'sqlite') return (await import('./sqlite.ts')).openSqliteStore(target.filename);
-  return (await import('./postgres.ts')).openPostgresStore({ connectionString: target.connectionString, schema: target.schema });
+  let target: DatabaseTarget;
+  try {
+    target = parseDatabaseUrl(databaseUrl);
+  } catch (err) {
+    throw new StartupError('DATABASE_URL', (err as Error).message, { cause: err });
+  }
+  try {
+    if (target.kind === 'sqlite') return await (await import('./sqlite.ts')).openSqliteStore(target.filename);
+    return await (await import('./postgres.ts')).openPostgresStore({ connectionString: target.connectionString, schema: target.schema });
+  } catch (err) {
+    // Drivers quote the connection string (with its password) and throw stack-heavy errors: say where and why, once.
+    const where = target.kind === 'sqlite' ? `the SQLite file ${target.filename}` : `PostgreSQL at ${endpointOf(target.connectionString, 5432)}`;
+    throw new StartupError('DATABASE_URL', `cannot open ${where}: ${connectionProblem(err)}`, { cause: err });
+  }
 }

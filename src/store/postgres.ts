@@ -4,6 +4,7 @@
  * bigint (int8) and numeric results are parsed as JS numbers by this pool only (epoch ms and counters are far below
  * 2^53); money columns are double precision, so they come back as JS numbers with full precision.
  */
+import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { ActivityEntry } from '../usage/activity.ts';
@@ -73,10 +74,28 @@ export interface PostgresOptions {
   max?: number;
 }
 
+/**
+ * A URL without a user name connects as the OS user, as libpq (psql) does. pg falls back to $USER only, so under a
+ * service manager or `env -i` (no USER) it sent no user at all ("no PostgreSQL user name specified in startup packet").
+ */
+function withDefaultUser(connectionString: string): string {
+  const url = new URL(connectionString);
+  if (url.username || process.env.PGUSER || url.searchParams.has('user')) return connectionString;
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER || process.env.LOGNAME; // no passwd entry for this uid (some containers)
+  }
+  if (!user) return connectionString;
+  url.username = encodeURIComponent(user);
+  return url.toString();
+}
+
 export async function openPostgresStore(options: PostgresOptions): Promise<GatewayStore> {
   const { schema } = options;
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    connectionString: withDefaultUser(options.connectionString),
     max: options.max ?? 10,
     types: { getTypeParser },
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
