@@ -49,6 +49,8 @@ export interface ServiceOverrides {
   observer?: ActivityRecorder;
   cache?: TtlCache;
   store?: GatewayStore;
+  /** Epoch ms for the catalog's time rules (refresh cool-down, shrink rule): tests pass a clock they move. */
+  clock?: () => number;
 }
 
 export async function createServices(config: GatewayConfig, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
@@ -83,7 +85,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
     }),
   ];
   gateways = new GatewayRegistry(
-    providers.map((provider) => ({ provider, catalog: new Catalog(provider, cache, config.catalogTtlSeconds * 1000, logger, prices) })),
+    providers.map((provider) => ({ provider, catalog: new Catalog(provider, cache, config.catalogTtlSeconds * 1000, logger, prices, overrides.clock) })),
   );
   const recorder = new BatchingRecorder(store, logger, undefined, { onQuarantined: () => metrics.activityQuarantined.inc() });
   // Every chat call's row goes to the store, the metrics and one summary log line.

@@ -28,6 +28,16 @@ export interface CatalogStats {
 const REFRESH_COOLDOWN_MS = 5_000;
 
 /**
+ * The rule for a list that shrinks sharply (issue 25: an empty or partial /models answer was cached like a good one,
+ * so every chat got MODEL_NOT_FOUND on every replica for the TTL). A list with fewer than SHRINK_RATIO of the last
+ * accepted list's models is refused (the last good copy is kept, a warning logged, the refresh retried after
+ * REFRESH_COOLDOWN_MS instead of the TTL) until Together has answered that small for SHRINK_ACCEPT_AFTER_MS: then
+ * it is a real withdrawal, and accepted. An empty list is never accepted: it is a failure.
+ */
+export const SHRINK_RATIO = 0.5;
+export const SHRINK_ACCEPT_AFTER_MS = 10 * 60_000;
+
+/**
  * How long a snapshot read from the cache is reused without asking the cache again: a tenth of the TTL, at most
  * 1 s. Every chat call reads the catalog (pricing, validation), and a cache read is not free: cacheable hashes
  * the key and runs its hooks, ~1.5 % of a call's CPU and ~0.2 ms of its latency at one client (bench/gateway,
@@ -60,6 +70,8 @@ export class Catalog {
   private readonly memoMs: number;
   /** The last fresh snapshot and until when (performance.now()) it may be reused without a cache read. */
   private memo: { snapshot: CatalogSnapshot; until: number } | null = null;
+  /** When (clock) Together first answered with a sharply smaller list, while it keeps doing so; null otherwise. */
+  private shrinkingSince: number | null = null;
 
   constructor(
     private readonly provider: ChatProvider,
@@ -68,6 +80,8 @@ export class Catalog {
     private readonly logger: Logger,
     /** The operator's prices (PRICE_OVERRIDES_FILE), laid over every snapshot; never written to the shared cache. */
     private readonly prices: PriceOverrides | null = null,
+    /** Epoch ms; tests inject one to pass the shrink rule's wait and the refresh cool-down without waiting. */
+    private readonly now: () => number = Date.now,
   ) {
     this.key = `catalog:${provider.name}:v1`;
     this.memoMs = Math.min(MEMO_MAX_MS, ttlMs / 10);
@@ -131,18 +145,19 @@ export class Catalog {
 
   private refresh(): Promise<CatalogModel[]> {
     return this.cache
-      .getOrSet(this.key, this.ttlMs, () => {
+      .getOrSet(this.key, this.ttlMs, async () => {
         this.stats.refreshes++;
-        return this.provider.listModels();
+        // Judged inside the loader: a refused list is a failed load, so no cache (in-process or Redis) stores it.
+        return this.judge(await this.provider.listModels());
       })
       .catch((err: unknown) => {
-        this.lastFailureAt = Date.now();
+        this.lastFailureAt = this.now();
         throw toCatalogError(err);
       });
   }
 
   private refreshInBackground(): void {
-    if (this.backgroundRefresh || Date.now() - this.lastFailureAt < REFRESH_COOLDOWN_MS) return;
+    if (this.backgroundRefresh || this.now() - this.lastFailureAt < REFRESH_COOLDOWN_MS) return;
     this.backgroundRefresh = this.refresh()
       .then((models) => this.rememberFresh(models))
       .catch((err: unknown) => {
@@ -152,6 +167,31 @@ export class Catalog {
       .finally(() => {
         this.backgroundRefresh = null;
       });
+  }
+
+  /** The list Together answered, or a throw when it must not replace the last good copy (SHRINK_RATIO). */
+  private judge(models: CatalogModel[]): CatalogModel[] {
+    if (models.length === 0) {
+      this.logger.warn({ gateway: this.gateway, lastGoodModels: this.lastGood?.models.length ?? 0 }, 'Together listed no models: refused, keeping the last good copy');
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', 'Together listed no models');
+    }
+    const previous = this.lastGood?.models.length ?? 0;
+    if (models.length >= previous * SHRINK_RATIO) {
+      this.shrinkingSince = null;
+      return models;
+    }
+    const now = this.now();
+    this.shrinkingSince ??= now;
+    const shrinkingMs = now - this.shrinkingSince;
+    const facts = { gateway: this.gateway, models: models.length, lastGoodModels: previous, shrinkingForMs: shrinkingMs, acceptAfterMs: SHRINK_ACCEPT_AFTER_MS };
+    if (shrinkingMs >= SHRINK_ACCEPT_AFTER_MS) {
+      this.logger.warn(facts, 'catalog shrank sharply and stayed so: accepting the smaller list');
+      this.shrinkingSince = null;
+      return models;
+    }
+    const message = `Together listed ${models.length} models, fewer than ${SHRINK_RATIO * 100}% of the ${previous} last accepted`;
+    this.logger.warn(facts, `${message}: refused, keeping the last good copy`);
+    throw new GatewayError('UPSTREAM_UNAVAILABLE', message, { details: facts });
   }
 
   /** Waits for a background refresh, if one runs (tests, shutdown). */
