@@ -68,7 +68,7 @@ describe.skipIf(!hasChromium)('GraphiQL playground (headless Chromium)', { timeo
     expect(res?.status()).toBe(200);
     await page.locator('.graphiql-container').waitFor();
     const tabs = page.locator('.graphiql-tab');
-    await expect.poll(() => tabs.allInnerTexts(), { timeout: 20_000 }).toEqual(['Catalog', 'ModelById', 'Chat', 'ChatStream']);
+    await expect.poll(() => tabs.allInnerTexts(), { timeout: 20_000 }).toEqual(['Catalog', 'ModelById', 'Chat', 'ChatStream', 'Embed', 'Rerank', 'GenerateImage']);
     // The operation editor shows the catalog query (Monaco finished loading, its workers came from /playground/).
     await expect.poll(async () => plain(await page.locator('.graphiql-query-editor').innerText()), { timeout: 20_000 }).toContain('query Catalog');
     await expect.poll(async () => plain(await page.getByTestId('key-hint').innerText())).toContain('Bearer <key>');
