@@ -31,7 +31,7 @@ import { buildSchema } from './graphql/schema.ts';
 import { documentLimitRules, documentParseOptions } from './security/armor.ts';
 import { OriginPolicy } from './security/cors.ts';
 import { bodyErrorHandler, jsonBody } from './security/http-limits.ts';
-import { WsGuard } from './security/ws-limits.ts';
+import { WsGuard, refuseServerOnlyMessages } from './security/ws-limits.ts';
 import { type ServiceOverrides, type Services, createServices } from './services.ts';
 
 /** A route served on node:http before Express (see createGateway). */
@@ -107,6 +107,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     {
       schema,
       connectionInitWaitTimeout: wsGuard.connectionInitWaitTimeout,
+      jsonMessageReviver: refuseServerOnlyMessages,
       onSubscribe: wsGuard.onSubscribe,
       onClose: (ctx) => {
         wsTracing.end(ctx.extra);

@@ -26,6 +26,13 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   return { ...out, message: scrubSecrets(out.message) };
 }
 
+/**
+ * graphql-js's messages for variable values that fail coercion (execute's getVariableValues). Validation errors
+ * about variables ("is never used", "is not defined", "used in position expecting") are not among them.
+ */
+const VARIABLE_COERCION = /^Variable "\$[^"]+" (got invalid value|of required type "[^"]+" was not provided|of non-null type "[^"]+" must not be null)/;
+const isVariableCoercionError = (message: string): boolean => VARIABLE_COERCION.test(message);
+
 /** The client went away (HTTP hang-up, socket closed): not a failure of ours, and nobody reads the answer. */
 export function isCancellation(error: unknown): boolean {
   let current: unknown = error;
@@ -55,6 +62,11 @@ function formatForClient(formatted: GraphQLFormattedError, error: unknown, logge
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {
     const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
+  }
+  if (code === undefined && !formatted.path && isVariableCoercionError(formatted.message)) {
+    // Variables that do not fit their types (over graphql-ws and the HTTP stream transports, which run graphql-js
+    // directly; Apollo tags the same errors BAD_USER_INPUT over HTTP): the caller's input, not our bug.
+    return { message: formatted.message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
   }
   if (code === undefined && !(error as { originalError?: unknown })?.originalError && formatted.locations && !formatted.path) {
     // graphql-js validation errors without a code (e.g. over graphql-ws, where Apollo does not tag them).

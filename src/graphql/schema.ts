@@ -4,6 +4,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { type GraphQLSchema, parse } from 'graphql';
 import { fromRoot } from '../core/paths.ts';
+import { guardEntityRepresentations } from './entities.ts';
 import { resolvers } from './resolvers/index.ts';
 
 /** schema/ at the package root (not copied into dist/). */
@@ -20,5 +21,5 @@ export function loadTypeDefs(): string {
 
 /** A federation subgraph schema (`_service`, `_entities`), so the gateway composes into a supergraph. */
 export function buildSchema(): GraphQLSchema {
-  return buildSubgraphSchema({ typeDefs: parse(loadTypeDefs()), resolvers: resolvers as GraphQLResolverMap<unknown> });
+  return guardEntityRepresentations(buildSubgraphSchema({ typeDefs: parse(loadTypeDefs()), resolvers: resolvers as GraphQLResolverMap<unknown> }));
 }
