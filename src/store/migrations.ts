@@ -247,6 +247,15 @@ export const MIGRATIONS: Migration[] = [
       ];
     },
   },
+  {
+    version: 6,
+    name: 'activity_trace_id',
+    statements(d) {
+      // The OpenTelemetry trace of each call (null while tracing is off, and for rows written before): an outlier
+      // found in the activity log opens in the tracing system. Nullable, no default: no table rewrite in either dialect.
+      return [`ALTER TABLE activity ADD COLUMN trace_id ${TYPES[d].text}`];
+    },
+  },
 ];
 
 /** SET clause shared by both dialects' rollup upserts (the compensated cost merge is a Neumaier step in SQL). */

@@ -44,7 +44,7 @@ const numbered = (sql: string): string => {
 
 const ACTIVITY_TYPES = [
   'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'boolean', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint',
-  'float8', 'float8', 'float8', 'float8', 'text', 'text', 'boolean', 'boolean', 'text',
+  'float8', 'float8', 'float8', 'float8', 'text', 'text', 'boolean', 'boolean', 'text', 'text',
 ];
 const INSERT_ACTIVITY = `INSERT INTO activity (${ACTIVITY_COLUMNS.join(', ')})
   SELECT * FROM unnest(${ACTIVITY_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})

@@ -41,6 +41,10 @@ export interface ActivityEntry {
   cancelled: boolean;
   /** Together sent no usage; the tokens were counted by the gateway. */
   usageEstimated: boolean;
+  /** The OpenTelemetry trace of the call (null while tracing is off): an outlier row opens in the tracing system. */
+  traceId?: string | null;
+  /** The attempt's span (the log line carries it; not stored). */
+  spanId?: string | null;
 }
 
 /** Where finished calls go. The store-backed recorder batches off the request path; tests may collect. */

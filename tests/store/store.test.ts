@@ -60,6 +60,7 @@ function entry(over: Partial<ActivityEntry> = {}): ActivityEntry {
     errorCode: null,
     cancelled: false,
     usageEstimated: false,
+    traceId: null,
     ...over,
   };
 }
@@ -328,12 +329,13 @@ function describeStore(name: 'sqlite' | 'postgres', makeHarness: () => Harness):
       expect(all.totalRequests).toBe(2000);
     });
 
-    it('listActivity returns rows as inserted, newest first, filtered by key and limited', async () => {
+    it('listActivity returns rows as inserted (trace id included), newest first, filtered by key and limited', async () => {
       const url = h.newUrl('list');
       const s = await openStore(url);
       try {
         const rows = [
-          entry({ keyId: 'key-l1', at: NOW - 3000, stream: true, ttftMs: 12.5, costUsd: 1.2345678901234567e-7, usageEstimated: true }),
+          // The trace id (migration 6) is kept as is; the span id is only for the log line.
+          entry({ keyId: 'key-l1', at: NOW - 3000, stream: true, ttftMs: 12.5, costUsd: 1.2345678901234567e-7, usageEstimated: true, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }),
           entry({ keyId: 'key-l2', at: NOW - 2000, costUsd: null, tokensPerSecond: null, finishReason: null, errorCode: 'UPSTREAM_TIMEOUT' }),
           entry({ keyId: null, at: NOW - 1000, cancelled: true, finishReason: 'CANCELLED' }),
         ];
