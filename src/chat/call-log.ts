@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CancelledError, findGatewayError } from '../core/errors.ts';
 import { type ActivityEntry, type ActivityRecorder, type CallKind, storableEntry } from '../usage/activity.ts';
-import type { FinishReason, Usage } from '../domain.ts';
+import type { FinishReason, ToolCall, Usage } from '../domain.ts';
+import type { ModelCallResult } from '../observability/model-call-span.ts';
 
 export type { CallKind } from '../usage/activity.ts';
 
@@ -14,6 +15,8 @@ export interface AttemptOutcome {
   /** Streams: the attempt's time to its first event. */
   ttftMs: number | null;
   finishReason: FinishReason | null;
+  /** What only the answer knows, for the attempt's span: Together's id and model, its text (kept only with content capture on). */
+  response?: { id?: string | undefined; model?: string | undefined; content?: string | undefined; toolCalls?: ToolCall[] | undefined } | undefined;
 }
 
 /** One attempt as its row records it. `err` null for the attempt that answered. */
@@ -29,6 +32,8 @@ export interface AttemptRow {
   latencyMs: number;
   outcome: AttemptOutcome;
   err: unknown;
+  /** The attempt's span (or the caller's, for a row without an upstream call); undefined while tracing is off. */
+  trace?: { traceId: string; spanId: string } | undefined;
 }
 
 /**
@@ -62,10 +67,26 @@ export function writeAttemptRow(recorder: ActivityRecorder, logger: Logger, row:
     errorCode: row.err === null || cancelled ? null : (findGatewayError(row.err)?.code ?? 'INTERNAL_SERVER_ERROR'),
     cancelled,
     usageEstimated: row.outcome.usageEstimated,
+    traceId: row.trace?.traceId ?? null,
+    spanId: row.trace?.spanId ?? null,
   });
   try {
     recorder.record(entry);
   } catch (err) {
     logger.error({ err, requestId: row.requestId }, 'activity recorder failed');
   }
+}
+
+/** An attempt's outcome as its span records it. */
+export function spanResult(o: AttemptOutcome): ModelCallResult {
+  return {
+    promptTokens: o.usage.promptTokens,
+    completionTokens: o.usage.completionTokens,
+    costUsd: o.costUsd,
+    finishReason: o.finishReason,
+    responseId: o.response?.id,
+    responseModel: o.response?.model,
+    outputText: o.response?.content,
+    outputToolCalls: o.response?.toolCalls,
+  };
 }

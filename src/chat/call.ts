@@ -23,7 +23,11 @@
  *      stream closed before its first `next()` still ends the call (row: cancelled). The call is registered with
  *      the in-flight streams (drained at shutdown) for its whole life.
  * `call.attempts` ({model, code, latencyMs} per tried model, in order) is what answers report as `attempts`.
+ * Traces: each attempt is a GenAI client span (src/observability/model-call-span.ts), a child of
+ * `caller.traceContext`, started with the attempt and ended with its row; `call.describe(request)` gives it the
+ * request's parameters. Its trace and span ids go on the row and the log line.
  */
+import type { Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Admission } from '../auth/admission.ts';
 import type { AuthenticatedKey } from '../auth/keys.ts';
@@ -32,9 +36,11 @@ import type { Gateway } from '../catalog/registry.ts';
 import { CancelledError, type ErrorCode, GatewayError, findGatewayError } from '../core/errors.ts';
 import type { AttemptOptions, CatalogModel } from '../domain.ts';
 import type { BreakerPermit } from '../resilience/breaker.ts';
+import { type ModelCallParams, ModelCallSpan } from '../observability/model-call-span.ts';
+import { traceIdsOf, tracingEnabled } from '../observability/tracing.ts';
 import type { ModelBreakers } from '../resilience/model-breakers.ts';
 import { type ActivityRecorder, UNKNOWN_MODEL } from '../usage/activity.ts';
-import { type AttemptOutcome, type CallKind, writeAttemptRow } from './call-log.ts';
+import { type AttemptOutcome, type CallKind, spanResult, writeAttemptRow } from './call-log.ts';
 import type { InflightStreams } from './inflight.ts';
 
 export type { AttemptOutcome, CallKind } from './call-log.ts';
@@ -47,6 +53,8 @@ export interface Caller {
   key?: AuthenticatedKey | null;
   /** When given, filled in with when the upstream was called and answered: the REST overhead header needs them. */
   timing?: UpstreamTiming;
+  /** The caller's span (GraphQL operation, HTTP request): the attempts' spans are its children. */
+  traceContext?: Context | undefined;
 }
 
 /** performance.now() marks around the upstream (first attempt's start; for streams, `answeredAt` is the first event). */
@@ -132,6 +140,7 @@ export class Call {
   private ticket: BudgetTicket | null = null;
   private spentUsd = 0;
   private open: Attempt | null = null;
+  private params: ModelCallParams | undefined;
   /** End of the last finished attempt: the next one's latency counts from here, so rows sum to the call. */
   private lastMark = this.started;
   private rows = 0;
@@ -165,6 +174,11 @@ export class Call {
 
   route(candidates: Candidate[]): void {
     this.candidates = candidates;
+  }
+
+  /** What the request asks (sampling parameters, messages): attributes of the attempts' spans. A ChatRequest fits as is. */
+  describe(params: ModelCallParams): void {
+    this.params = params;
   }
 
   /** The candidates that can be tried, for the budget's worst case. */
@@ -211,7 +225,14 @@ export class Call {
         this.skip(candidate, refusal);
         continue;
       }
-      const attempt = new Attempt(this, candidate, permit, this.lastMark);
+      const span = tracingEnabled()
+        ? ModelCallSpan.start(
+            this.caller.traceContext,
+            { kind: this.spec.kind, stream: this.spec.stream, model: candidate.model, catalogModel: candidate.catalogModel?.id ?? null, provider: candidate.gateway.provider.name },
+            this.params,
+          )
+        : undefined;
+      const attempt = new Attempt(this, candidate, permit, this.lastMark, span);
       this.open = attempt;
       const remaining = deadline - performance.now();
       // The call's one deadline, shared evenly by the models still to try: a model that hangs leaves the others
@@ -220,7 +241,9 @@ export class Call {
       try {
         if (remaining <= 0) throw new GatewayError('UPSTREAM_TIMEOUT', 'The upstream did not answer before the deadline');
         if (this.caller.timing) this.caller.timing.calledAt ??= performance.now();
-        const value = await start(candidate, { deadlineMs: share, maxRetries: last ? undefined : 0 });
+        const options = { deadlineMs: share, maxRetries: last ? undefined : 0 };
+        // The span is active around the upstream request, so its traceparent is what Together receives.
+        const value = await (span ? span.run(() => start(candidate, options)) : start(candidate, options));
         if (this.caller.timing) this.caller.timing.answeredAt = performance.now();
         return { value, attempt };
       } catch (err) {
@@ -318,13 +341,13 @@ export class Call {
   }
 
   /** @internal Attempt → call: its row, its report, its cost toward the settlement. */
-  settleAttempt(candidate: Candidate, at: number, latencyMs: number, outcome: AttemptOutcome, err: unknown): void {
+  settleAttempt(candidate: Candidate, at: number, latencyMs: number, outcome: AttemptOutcome, err: unknown, trace?: { traceId: string; spanId: string }): void {
     this.lastMark = performance.now();
     const cancelled = err instanceof CancelledError;
     // The answer's `attempts` report the id as the caller sent it (it is theirs); the row names a bounded one.
     this.attempts.push({ model: candidate.model, code: err === null ? null : cancelled ? null : (findGatewayError(err)?.code ?? 'INTERNAL_SERVER_ERROR'), latencyMs });
     this.spentUsd += outcome.costUsd ?? 0;
-    this.writeRow({ model: rowModel(candidate, err, outcome), gateway: candidate.gateway.provider.name }, at, latencyMs, outcome, err);
+    this.writeRow({ model: rowModel(candidate, err, outcome), gateway: candidate.gateway.provider.name }, at, latencyMs, outcome, err, trace);
   }
 
   /** @internal */
@@ -333,7 +356,7 @@ export class Call {
     if (final) this.end();
   }
 
-  private writeRow(where: { model: string; gateway: string }, at: number, latencyMs: number, outcome: AttemptOutcome, err: unknown): void {
+  private writeRow(where: { model: string; gateway: string }, at: number, latencyMs: number, outcome: AttemptOutcome, err: unknown, trace?: { traceId: string; spanId: string }): void {
     this.rows++;
     writeAttemptRow(this.deps.recorder, this.deps.logger, {
       requestId: this.caller.requestId,
@@ -346,6 +369,8 @@ export class Call {
       latencyMs,
       outcome,
       err,
+      // Rows without a span of their own (a refusal, a skipped model) name the caller's span.
+      trace: trace ?? traceIdsOf(this.caller.traceContext),
     });
   }
 
@@ -396,6 +421,8 @@ export class Attempt {
     private readonly permit: BreakerPermit,
     /** performance.now() the attempt's latency counts from. */
     readonly started: number,
+    /** Its GenAI span; undefined while tracing is off. */
+    private readonly span?: ModelCallSpan,
   ) {
     this.at = call.at + (started - call.started);
   }
@@ -404,10 +431,16 @@ export class Attempt {
     return this.done;
   }
 
+  /** Whether the answer text is wanted on the span (a stream accumulates it only then). */
+  get capturesContent(): boolean {
+    return this.span?.capturesContent ?? false;
+  }
+
   succeed(outcome: AttemptOutcome): void {
     if (this.done) return;
     this.done = true;
     this.permit.success();
+    this.span?.succeed(spanResult(outcome));
     this.settle(outcome, null, true);
   }
 
@@ -424,11 +457,16 @@ export class Attempt {
     else if (verdict === 'failure') this.permit.failure();
     else this.permit.release();
     const base = failedOutcome(err);
+    if (this.span) {
+      const known = findGatewayError(err);
+      this.span.fail(err instanceof CancelledError ? 'CANCELLED' : (known?.code ?? 'INTERNAL_SERVER_ERROR'), known?.message, partial && spanResult(partial));
+    }
     this.settle(partial ? { ...partial, finishReason: base.finishReason } : base, err, final);
   }
 
   private settle(outcome: AttemptOutcome, err: unknown, final: boolean): void {
-    this.call.settleAttempt(this.candidate, this.at, performance.now() - this.started, outcome, err);
+    this.call.settleAttempt(this.candidate, this.at, performance.now() - this.started, outcome, err, this.span?.ids);
     this.call.attemptEnded(this, final);
   }
 }
+

@@ -112,6 +112,7 @@ export class ChatService {
     const candidates: Candidate[] = [];
     for (const model of [request.model, ...fallbacks]) candidates.push(await this.candidate(model, input.provider, request));
     call.route(candidates);
+    call.describe(request);
     return request;
   }
 
@@ -147,7 +148,7 @@ export class ChatService {
       const usage = answer.usage ?? estimateUsage(sent, estimateTokens(outputChars));
       const finishReason = finishWithTools(answer.finishReason, answer.toolCalls.length > 0);
       const costUsd = computeCostUsd(usage, attempt.candidate.catalogModel?.pricing ?? null);
-      attempt.succeed({ usage, usageEstimated, costUsd, ttftMs: null, finishReason });
+      attempt.succeed({ usage, usageEstimated, costUsd, ttftMs: null, finishReason, response: answer });
       return {
         id: answer.id,
         model: answer.model,
@@ -198,6 +199,8 @@ export class ChatService {
     let calledTools = false;
     /** Chunks with any output (answer, reasoning or tool call): roughly one token each, for estimates. */
     let outputChunks = 0;
+    /** The answer's text, kept only for a span that records content (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT). */
+    let content: string | undefined = attempt.capturesContent ? '' : undefined;
     const ttftMs = opened.firstOutputAt === null ? null : opened.firstOutputAt - attempt.started;
     const pricing = attempt.candidate.catalogModel?.pricing ?? null;
     let ended = opened.ended;
@@ -228,6 +231,7 @@ export class ChatService {
         if (chunk.seed !== null) seed = chunk.seed;
         if (!hasOutput(chunk)) continue;
         outputChunks++;
+        if (content !== undefined) content += chunk.delta;
         if (chunk.toolCallDeltas.length > 0) calledTools = true;
         yield {
           delta: chunk.delta,
@@ -250,7 +254,7 @@ export class ChatService {
       const usageEstimated = usage === null;
       const finalUsage = usage ?? estimateUsage(request, outputChunks);
       const costUsd = computeCostUsd(finalUsage, pricing);
-      attempt.succeed({ usage: finalUsage, usageEstimated, costUsd, ttftMs, finishReason });
+      attempt.succeed({ usage: finalUsage, usageEstimated, costUsd, ttftMs, finishReason, response: { id, model, content } });
       yield { delta: '', reasoningDelta: '', toolCallDeltas: [], finishReason, usage: finalUsage, usageEstimated, costUsd, done: true, id, model, seed };
     } catch (err) {
       attempt.fail(err, partial());

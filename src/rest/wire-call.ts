@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
-import type { ChatResult, ChatStreamEvent, UpstreamTiming } from '../chat/service.ts';
+import type { ChatCaller, ChatResult, ChatStreamEvent, UpstreamTiming } from '../chat/service.ts';
 import type { ChatInput } from '../chat/validate.ts';
 import { badInput } from '../core/errors.ts';
 import { HttpError } from '../http/http-error.ts';
 import { requestIdOf } from '../http/request-id.ts';
 import { sendJson } from '../http/send.ts';
+import { httpTraceContext } from '../observability/tracing.ts';
 import type { Services } from '../services.ts';
 import type { RestError } from './errors.ts';
 
@@ -82,7 +83,7 @@ const SSE_HEADERS_ALONE_AFTER_MS = 50;
 interface WireCall<R extends WireRequest> {
   format: WireFormat<R>;
   request: R;
-  caller: { requestId: string; keyId: string; key: Awaited<ReturnType<Services['keys']['authenticate']>>; timing: UpstreamTiming };
+  caller: { requestId: string; keyId: string; key: Awaited<ReturnType<Services['keys']['authenticate']>>; timing: UpstreamTiming; traceContext?: ChatCaller['traceContext'] };
   /** Aborted when the client hangs up: the call's owner aborts the upstream and records the row as cancelled. */
   signal: AbortSignal;
   /** Milliseconds spent in the gateway so far, the provider call excluded. */
@@ -180,7 +181,7 @@ export async function serveWireCall<R extends WireRequest>(
   try {
     const body = await readBody();
     const key = await services.keys.authenticate(format.authorization(res.req));
-    const caller = { requestId, keyId: key.id, key, timing };
+    const caller = { requestId, keyId: key.id, key, timing, traceContext: httpTraceContext(res) };
     const request = format.parse(body, caller);
     const call: WireCall<R> = { format, request, caller, signal: controller.signal, overheadMs };
     await (request.stream ? stream(services, res, call) : complete(services, res, call));

@@ -16,6 +16,9 @@ export interface ReceivedSpan {
   attributes: Record<string, unknown>;
   status: { code?: number; message?: string };
   resource: Record<string, unknown>;
+  /** Epoch milliseconds (OTLP sends nanoseconds as decimal strings). */
+  startMs: number;
+  endMs: number;
 }
 
 export interface OtlpPost {
@@ -79,6 +82,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               attributes: attributesOf(s.attributes),
               status: s.status ?? {},
               resource,
+              startMs: Number(s.startTimeUnixNano ?? 0) / 1e6,
+              endMs: Number(s.endTimeUnixNano ?? 0) / 1e6,
             });
           }
         }

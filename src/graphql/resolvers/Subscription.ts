@@ -8,7 +8,7 @@ export const Subscription: SubscriptionResolvers = {
     // ends quietly (no rejection) once the consumer has returned.
     subscribe: async (_parent, { input }, ctx) => {
       const key = await ctx.auth.require();
-      return (await ctx.services.chat.stream(input, { requestId: ctx.requestId, keyId: key.id, key }, ctx.signal)) as AsyncGenerator<never>;
+      return (await ctx.services.chat.stream(input, { requestId: ctx.requestId, keyId: key.id, key, traceContext: ctx.traceContext }, ctx.signal)) as AsyncGenerator<never>;
     },
     resolve: (event: ChatStreamEvent) => event,
   },
