@@ -18,6 +18,7 @@ import { CHAT_STREAM, LLAMA, TEST_UPSTREAM_KEY } from '../helpers/stack.ts';
  */
 const ADMIN_KEY = 'gw_genai_spans_admin_key_0123456789';
 const LLAMA8 = 'meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo';
+const EMBED = 'BAAI/bge-base-en-v1.5';
 const PROMPT = 'tell me about pelicans';
 /** A key pasted into a prompt: even with content capture on, the scrubber takes it out. */
 const PASTED_KEY = 'gw_pastedintoprompt0123456789abcdef';
@@ -206,6 +207,33 @@ describe('GenAI model-call spans (content capture off, the default)', () => {
     const [span] = modelSpans(spans, trace);
     expect(span!.status.code).toBe(2);
     expect(span!.attributes['error.type']).toBe('MODEL_NOT_FOUND');
+  });
+
+  it('embeddings (same call owner): an `embeddings {model}` span under the operation, with its usage', async () => {
+    const trace = newTrace();
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}`, traceparent: traceparentOf(trace) },
+      body: JSON.stringify({
+        query: 'mutation Embed($input: EmbedInput!) { embed(input: $input) { model usage { promptTokens } costUsd } }',
+        variables: { input: { model: EMBED, input: [PROMPT] } },
+      }),
+    });
+    const body = (await res.json()) as { data?: { embed: any }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    const spans = await receiver.waitForSpans((s) => modelSpans(s, trace).length > 0 && s.some((x) => x.traceId === trace && x.name === 'mutation Embed'));
+    const op = spans.find((s) => s.traceId === trace && s.name === 'mutation Embed')!;
+    const [span] = modelSpans(spans, trace);
+    expect(span!.name).toBe(`embeddings ${EMBED}`);
+    expect(span!.parentSpanId).toBe(op.spanId);
+    expect(span!.attributes).toMatchObject({
+      'gen_ai.operation.name': 'embeddings',
+      'gen_ai.provider.name': 'together',
+      'gen_ai.request.model': EMBED,
+      'gen_ai.usage.input_tokens': body.data!.embed.usage.promptTokens,
+      'gateway.cost_usd': body.data!.embed.costUsd,
+    });
+    expect(exportedText(receiver)).not.toContain('pelicans');
   });
 
   it('the GenAI client histograms go out over OTLP, labelled by catalog model ids', async () => {

@@ -5,15 +5,15 @@ import { vectorToBase64 } from '../../inference/encoding.ts';
 export const InferenceMutations: Pick<MutationResolvers, 'embed' | 'rerank' | 'generateImage'> = {
   embed: async (_parent, { input }, ctx) => {
     const key = await ctx.auth.require();
-    return ctx.services.inference.embed(input, { requestId: ctx.requestId, keyId: key.id, key }, ctx.signal);
+    return ctx.services.inference.embed(input, { requestId: ctx.requestId, keyId: key.id, key, traceContext: ctx.traceContext }, ctx.signal);
   },
   rerank: async (_parent, { input }, ctx) => {
     const key = await ctx.auth.require();
-    return ctx.services.inference.rerank(input, { requestId: ctx.requestId, keyId: key.id, key }, ctx.signal);
+    return ctx.services.inference.rerank(input, { requestId: ctx.requestId, keyId: key.id, key, traceContext: ctx.traceContext }, ctx.signal);
   },
   generateImage: async (_parent, { input }, ctx) => {
     const key = await ctx.auth.require();
-    return ctx.services.inference.generateImage(input, { requestId: ctx.requestId, keyId: key.id, key }, ctx.signal);
+    return ctx.services.inference.generateImage(input, { requestId: ctx.requestId, keyId: key.id, key, traceContext: ctx.traceContext }, ctx.signal);
   },
 };
 
