@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { RepeatedLog, repeatedLogOf } from './core/log-repeats.ts';
+import type { GatewayStore } from './store/types.ts';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
@@ -33,6 +35,22 @@ import { OriginPolicy } from './security/cors.ts';
 import { bodyErrorHandler, jsonBody } from './security/http-limits.ts';
 import { WsGuard, refuseServerOnlyMessages } from './security/ws-limits.ts';
 import { type ServiceOverrides, type Services, createServices } from './services.ts';
+
+/** How long /readyz waits for the store's answer (a database that accepts and never answers is not ready). */
+const READY_PING_TIMEOUT_MS = 2000;
+
+async function pingStore(store: GatewayStore, timeoutMs: number): Promise<'ok'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the store did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([store.ping(), timeout]);
+    return 'ok';
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** A route served on node:http before Express (see createGateway). */
 interface FastPath {
@@ -181,8 +199,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   // `cache` is informative: a degraded (unreachable) Redis never makes the process unready; it serves from memory.
-  app.get('/readyz', (_req, res) =>
-    void res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting', cache: services.cache.health?.() ?? 'memory' }));
+  // The store is pinged on every probe (issue 16.8): with the database gone every request fails, so the load
+  // balancer must take this replica out. One line per interval says why, however often the probe asks.
+  app.get('/readyz', async (_req, res) => {
+    const cache = services.cache.health?.() ?? 'memory';
+    if (!ready) return void res.status(503).json({ status: 'starting', cache });
+    const store = await pingStore(services.store, READY_PING_TIMEOUT_MS).catch((err: unknown) => {
+      repeatedLogOf(logger).error(logger, `readyz|${RepeatedLog.causeOf(err)}`, { err }, 'not ready: the store does not answer');
+      return 'unreachable' as const;
+    });
+    res.status(store === 'ok' ? 200 : 503).json({ status: store === 'ok' ? 'ready' : 'unready', store, cache });
+  });
   app.get('/metrics', async (_req, res) => {
     res.type(services.metrics.contentType).send(await services.metrics.render());
   });

@@ -21,6 +21,7 @@ import { openStore } from './store/index.ts';
 import type { GatewayStore } from './store/types.ts';
 import type { ActivityEntry, ActivityLog, ActivityRecorder } from './usage/activity.ts';
 import { BatchingRecorder } from './usage/recorder.ts';
+import { ActivitySpill } from './usage/spill.ts';
 
 /** The long-lived domain services one gateway process shares across requests. */
 export interface Services {
@@ -87,7 +88,15 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
   gateways = new GatewayRegistry(
     providers.map((provider) => ({ provider, catalog: new Catalog(provider, cache, config.catalogTtlSeconds * 1000, logger, prices, overrides.clock) })),
   );
-  const recorder = new BatchingRecorder(store, logger, undefined, { onQuarantined: () => metrics.activityQuarantined.inc() });
+  const recorder = new BatchingRecorder(
+    store,
+    logger,
+    { maxBatch: 500, intervalMs: 200, queueMax: config.activityQueueMax, spill: new ActivitySpill(config.activitySpillDir) },
+    { onQuarantined: () => metrics.activityQuarantined.inc(), onSpilled: (rows) => metrics.activitySpilled.inc(rows) },
+  );
+  metrics.watchActivityLog(recorder);
+  // Rows an earlier run (of any replica sharing the folder) could not write: into the store before serving.
+  await recorder.replay();
   // Every chat call's row goes to the store, the metrics and one summary log line.
   const sink = new DeferredFanOut([recorder, metrics, callSummaryLogger(logger), ...(overrides.observer ? [overrides.observer] : [])], logger);
   const activityLog: ActivityLog = {

@@ -34,6 +34,10 @@ export interface GatewayConfig {
   breakerResetMs: number;
   /** How often this replica heartbeats; a replica silent for 6 beats has its budget reservations released. */
   replicaHeartbeatMs: number;
+  /** Activity rows held in memory while the store cannot take them; past it they spill to `activitySpillDir`. */
+  activityQueueMax: number;
+  /** Where rows the store could not take are written (JSON lines), replayed into the store at the next start. */
+  activitySpillDir: string;
   /** The operator's model prices (JSON, model id → prices), read at start-up; see src/catalog/price-overrides.ts. */
   priceOverridesFile: string | undefined;
   /** Hostile-input limits (src/security/): body size, GraphQL document limits, CORS, websockets. */
@@ -151,6 +155,8 @@ export function configFromEnv(env: Env): GatewayConfig {
     breakerFailureThreshold: intFrom(env, 'BREAKER_FAILURE_THRESHOLD', 5, 1),
     breakerResetMs: intFrom(env, 'BREAKER_RESET_MS', 10_000, 1),
     replicaHeartbeatMs: intFrom(env, 'REPLICA_HEARTBEAT_MS', 10_000, 50),
+    activityQueueMax: intFrom(env, 'ACTIVITY_QUEUE_MAX', 10_000, 1),
+    activitySpillDir: env.ACTIVITY_SPILL_DIR || './data/activity-spill',
     priceOverridesFile: blankToUndefined(env.PRICE_OVERRIDES_FILE),
     security: {
       maxBodyBytes: intFrom(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024),

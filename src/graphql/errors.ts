@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { RepeatedLog, repeatedLogOf } from '../core/log-repeats.ts';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { scrubSecrets } from '../core/secrets.ts';
@@ -72,7 +73,9 @@ function formatForClient(formatted: GraphQLFormattedError, error: unknown, logge
     // graphql-js validation errors without a code (e.g. over graphql-ws, where Apollo does not tag them).
     return { ...formatted, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
   }
-  logger.error({ err: (error as { originalError?: unknown })?.originalError ?? error, requestId, path: formatted.path }, 'unexpected error in an operation');
+  const original = (error as { originalError?: unknown })?.originalError ?? error;
+  // One line per cause per interval: a dead store fails every request the same way (issue 16.8).
+  repeatedLogOf(logger).error(logger, RepeatedLog.causeOf(original), { err: original, requestId, path: formatted.path }, 'unexpected error in an operation');
   return {
     message: `Internal server error (request id ${requestId ?? 'unknown'})`,
     locations: formatted.locations,

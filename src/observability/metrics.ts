@@ -38,6 +38,8 @@ export class GatewayMetrics implements ActivityRecorder {
   readonly upstreamRetries: Counter<'gateway' | 'code'>;
   /** Activity rows the store refused and the recorder set aside (src/usage/recorder.ts). */
   readonly activityQuarantined: Counter;
+  /** Activity rows written to the spill folder because the store could not take them (src/usage/spill.ts). */
+  readonly activitySpilled: Counter;
   private readonly chatCalls: Counter<'gateway' | 'model' | 'stream' | 'outcome'>;
   private readonly calls: Counter<'gateway' | 'kind' | 'model' | 'outcome'>;
   private readonly callLatency: Histogram<'gateway' | 'kind'>;
@@ -53,6 +55,7 @@ export class GatewayMetrics implements ActivityRecorder {
     this.errors = new Counter({ name: 'gateway_errors_total', help: 'Errors returned to clients, by contract code', labelNames: ['code', 'face'], registers });
     this.upstreamRetries = new Counter({ name: 'gateway_upstream_retries_total', help: 'Retries of upstream calls before the first byte', labelNames: ['gateway', 'code'], registers });
     this.activityQuarantined = new Counter({ name: 'gateway_activity_rows_quarantined_total', help: 'Activity rows the store refused, set aside in activity_quarantine', registers });
+    this.activitySpilled = new Counter({ name: 'gateway_activity_rows_spilled_total', help: 'Activity rows spilled to ACTIVITY_SPILL_DIR while the store could not take them', registers });
     this.chatCalls = new Counter({ name: 'gateway_chat_calls_total', help: 'Chat calls by outcome (ok, error code, cancelled)', labelNames: ['gateway', 'model', 'stream', 'outcome'], registers });
     this.calls = new Counter({ name: 'gateway_calls_total', help: 'Model calls of every kind (chat, embedding, rerank, image) by outcome', labelNames: ['gateway', 'kind', 'model', 'outcome'], registers });
     this.callLatency = new Histogram({ name: 'gateway_call_latency_seconds', help: 'Model call latency by kind of call', labelNames: ['gateway', 'kind'], buckets: LATENCY_BUCKETS, registers });
@@ -102,6 +105,11 @@ export class GatewayMetrics implements ActivityRecorder {
    */
   countOperation(kind: string, operationName: string | null | undefined, outcome: string): void {
     this.operations.inc({ kind, operation: this.operationLabel.of(operationName ?? 'anonymous'), outcome });
+  }
+
+  /** Rows waiting for the store, read at each scrape (bounded by ACTIVITY_QUEUE_MAX). */
+  watchActivityLog(source: { pending: number }): void {
+    new Gauge({ name: 'gateway_activity_queue_rows', help: 'Activity rows waiting in memory to be written to the store', registers: [this.registry], collect() { this.set(source.pending); } });
   }
 
   /** Gauges of the graphql-ws guard (src/security/ws-limits.ts), read at each scrape. */

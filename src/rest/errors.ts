@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { RepeatedLog, repeatedLogOf } from '../core/log-repeats.ts';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { CancelledError, type ErrorCode, type GatewayError, findGatewayError } from '../core/errors.ts';
@@ -90,7 +91,8 @@ function classify(err: unknown, requestId: string, logger: Logger, fields: Reado
     logger.debug({ requestId }, 'request cancelled by the client');
     return { status: 499, body: { error: { message: err.message, type: 'cancelled', code: 'CANCELLED', param: null } }, retryAfterSeconds: undefined };
   }
-  logger.error({ err, requestId }, 'unexpected error in a REST route');
+  // One line per cause per interval: a dead store fails every request the same way (issue 16.8).
+  repeatedLogOf(logger).error(logger, RepeatedLog.causeOf(err), { err, requestId }, 'unexpected error in a REST route');
   return {
     status: 500,
     body: { error: { message: `Internal server error (request id ${requestId})`, type: TYPES.INTERNAL_SERVER_ERROR, code: 'INTERNAL_SERVER_ERROR', param: null } },

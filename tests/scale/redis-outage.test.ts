@@ -73,7 +73,7 @@ describe.skipIf(!redisServerAvailable)('Redis unreachable, then back, then kille
   });
 
   it('with nothing listening: starts, loads the catalog from Together, serves it, says degraded, warns once', async () => {
-    expect(await gateway.readyz()).toEqual({ status: 200, body: { status: 'ready', cache: 'degraded' } });
+    expect(await gateway.readyz()).toEqual({ status: 200, body: { status: 'ready', store: 'ok', cache: 'degraded' } });
     for (let i = 0; i < 5; i++) {
       const res = await gateway.gql(COUNT_MODELS);
       expect(res.errors).toBeUndefined();
@@ -126,7 +126,7 @@ describe.skipIf(!redisServerAvailable)('Redis unreachable, then back, then kille
       expect(r.data.models).toHaveLength(131);
     }
     expect(sim.stats.modelsCalls).toBe(before);
-    expect(await gateway.readyz()).toEqual({ status: 200, body: { status: 'ready', cache: 'degraded' } });
+    expect(await gateway.readyz()).toEqual({ status: 200, body: { status: 'ready', store: 'ok', cache: 'degraded' } });
     // Give the client a few reconnect attempts: still one warning for this outage (two in all).
     await new Promise((r) => setTimeout(r, 500));
     expect(logCount(OUTAGE)).toBe(2);

@@ -87,7 +87,7 @@ describe.skipIf(missing.length > 0)('two replicas on one Redis and one PostgreSQ
     // Exactly one replica loaded; the other waited for its copy in Redis.
     const refreshes = [await a.metric('gateway_catalog_refreshes'), await b.metric('gateway_catalog_refreshes')];
     expect(refreshes.sort()).toEqual([0, 1]);
-    for (const p of [a, b]) expect((await p.readyz()).body).toEqual({ status: 'ready', cache: 'redis' });
+    for (const p of [a, b]) expect((await p.readyz()).body).toEqual({ status: 'ready', store: 'ok', cache: 'redis' });
   });
 
   it('holds one key to its rpm across both replicas: rpm 10, 20 requests spread over both, exactly 10 succeed', async () => {
