@@ -180,6 +180,50 @@ describe('GenAI model-call spans (content capture off, the default)', () => {
     expect(span!.endMs).toBeGreaterThan(firstEventAt + 20);
   });
 
+  it('REST (/v1/chat/completions): the span is a child of the HTTP request span', async () => {
+    const trace = newTrace();
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}`, traceparent: traceparentOf(trace) },
+      body: JSON.stringify({ model: LLAMA, messages: [{ role: 'user', content: PROMPT }], max_tokens: 32 }),
+    });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { id: string; usage: { prompt_tokens: number } };
+    const spans = await receiver.waitForSpans((s) => modelSpans(s, trace).length > 0 && s.some((x) => x.traceId === trace && x.name === 'POST /v1/chat/completions'));
+    const http = spans.find((s) => s.traceId === trace && s.name === 'POST /v1/chat/completions')!;
+    const [span] = modelSpans(spans, trace);
+    expect(http.parentSpanId).toBe(CALLER_SPAN);
+    expect(span!.parentSpanId).toBe(http.spanId);
+    expect(span!.attributes).toMatchObject({ 'gen_ai.response.id': answer.id, 'gen_ai.request.max_tokens': 32, 'gen_ai.usage.input_tokens': answer.usage.prompt_tokens });
+  });
+
+  it('a stream the client leaves: the span ends marked gateway.cancelled, not as an error', async () => {
+    const trace = newTrace();
+    const client = createClient({ url: gw.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN_KEY}` }, retryAttempts: 0 });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const unsubscribe = client.subscribe(
+          { query: CHAT_STREAM, variables: { input: { model: LLAMA, messages: [{ role: 'USER', content: PROMPT }] } }, extensions: { traceparent: traceparentOf(trace) } },
+          {
+            next: () => {
+              unsubscribe();
+              resolve();
+            },
+            error: reject,
+            complete: () => undefined,
+          },
+        );
+      });
+    } finally {
+      await client.dispose();
+    }
+    const spans = await receiver.waitForSpans((s) => modelSpans(s, trace).length > 0);
+    const [span] = modelSpans(spans, trace);
+    expect(span!.attributes['gateway.cancelled']).toBe(true);
+    expect(span!.status.code ?? 0).not.toBe(2);
+    expect(span!.attributes['error.type']).toBeUndefined();
+  });
+
   it('fallback: each attempt is a sibling span under the operation; the failed one has status ERROR and error.type = our code', async () => {
     const trace = newTrace();
     sim.addFault({ route: 'chat', model: LLAMA, status: 503, times: Infinity });
