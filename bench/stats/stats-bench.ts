@@ -88,6 +88,7 @@ function makeRow(i: number, start: number, spanMs: number): ActivityEntry {
     keyId: rand() < 0.02 ? null : pickKey().id,
     gateway: GATEWAY,
     provider: 'together',
+    attempt: 0,
     model: model.id,
     kind: 'chat',
     stream,

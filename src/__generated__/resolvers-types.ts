@@ -326,6 +326,11 @@ export type GatewayStats = {
   completionTokens: Scalars['Float']['output'];
   /** Failed calls / all calls (cancelled calls are not failures). */
   errorRate: Scalars['Float']['output'];
+  /**
+   * Upstream attempts made on a fallback model (`fallbackModels`, REST `models`), skipped ones included. Every upstream
+   * attempt is a row and counts in totalRequests, so totalRequests − fallbackAttempts is the number of calls.
+   */
+  fallbackAttempts: Scalars['Int']['output'];
   gateway: Scalars['String']['output'];
   /** Latency percentiles from a log-scale histogram (within about 5 % of the exact value). */
   latencyP50Ms?: Maybe<Scalars['Float']['output']>;
@@ -1097,6 +1102,7 @@ export type GatewayStatsResolvers<ContextType = GatewayContext, ParentType exten
   cancelledRequests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   errorRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  fallbackAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   gateway?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   latencyP50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   latencyP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;

@@ -32,6 +32,8 @@ export interface AttemptRow {
   latencyMs: number;
   outcome: AttemptOutcome;
   err: unknown;
+  /** 0 for the call's first row, 1… for its attempts on fallback models. */
+  attempt: number;
   /** The attempt's span (or the caller's, for a row without an upstream call); undefined while tracing is off. */
   trace?: { traceId: string; spanId: string } | undefined;
 }
@@ -67,6 +69,7 @@ export function writeAttemptRow(recorder: ActivityRecorder, logger: Logger, row:
     errorCode: row.err === null || cancelled ? null : (findGatewayError(row.err)?.code ?? 'INTERNAL_SERVER_ERROR'),
     cancelled,
     usageEstimated: row.outcome.usageEstimated,
+    attempt: row.attempt,
     traceId: row.trace?.traceId ?? null,
     spanId: row.trace?.spanId ?? null,
   });

@@ -357,8 +357,9 @@ export class Call {
   }
 
   private writeRow(where: { model: string; gateway: string }, at: number, latencyMs: number, outcome: AttemptOutcome, err: unknown, trace?: { traceId: string; spanId: string }): void {
-    this.rows++;
+    const attempt = this.rows++;
     writeAttemptRow(this.deps.recorder, this.deps.logger, {
+      attempt,
       requestId: this.caller.requestId,
       keyId: this.caller.keyId,
       kind: this.spec.kind,

@@ -256,6 +256,16 @@ export const MIGRATIONS: Migration[] = [
       return [`ALTER TABLE activity ADD COLUMN trace_id ${TYPES[d].text}`];
     },
   },
+  {
+    version: 7,
+    name: 'fallback_attempts',
+    statements(d) {
+      // Issue 20: stats count fallbacks. Each row keeps its place among its call's attempts (0 = the requested
+      // model), and the rollups count the rows on a fallback. Constant defaults: no table rewrite in either dialect.
+      const t = TYPES[d];
+      return [`ALTER TABLE activity ADD COLUMN attempt ${t.int} NOT NULL DEFAULT 0`, `ALTER TABLE rollup ADD COLUMN fallbacks ${t.big} NOT NULL DEFAULT 0`];
+    },
+  },
 ];
 
 /** SET clause shared by both dialects' rollup upserts (the compensated cost merge is a Neumaier step in SQL). */
@@ -272,10 +282,11 @@ export const ROLLUP_UPSERT_SET = `
     ELSE (excluded.cost_usd - (rollup.cost_usd + excluded.cost_usd)) + rollup.cost_usd END,
   latency_sum = rollup.latency_sum + excluded.latency_sum,
   tps_sum = rollup.tps_sum + excluded.tps_sum,
-  tps_count = rollup.tps_count + excluded.tps_count`;
+  tps_count = rollup.tps_count + excluded.tps_count,
+  fallbacks = rollup.fallbacks + excluded.fallbacks`;
 
 export const ROLLUP_INSERT_COLUMNS =
-  'gateway, scope, grain, bucket_start, model, call_kind, requests, errors, cancelled, prompt_tokens, completion_tokens, total_tokens, cost_usd, cost_err, latency_sum, tps_sum, tps_count';
+  'gateway, scope, grain, bucket_start, model, call_kind, requests, errors, cancelled, prompt_tokens, completion_tokens, total_tokens, cost_usd, cost_err, latency_sum, tps_sum, tps_count, fallbacks';
 export const ROLLUP_CONFLICT = '(gateway, scope, grain, bucket_start, model, call_kind)';
 export const HIST_CONFLICT = '(gateway, scope, grain, bucket_start)';
 

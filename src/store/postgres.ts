@@ -44,12 +44,12 @@ const numbered = (sql: string): string => {
 
 const ACTIVITY_TYPES = [
   'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'boolean', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint',
-  'float8', 'float8', 'float8', 'float8', 'text', 'text', 'boolean', 'boolean', 'text', 'text',
+  'float8', 'float8', 'float8', 'float8', 'text', 'text', 'boolean', 'boolean', 'text', 'text', 'integer',
 ];
 const INSERT_ACTIVITY = `INSERT INTO activity (${ACTIVITY_COLUMNS.join(', ')})
   SELECT * FROM unnest(${ACTIVITY_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
   ON CONFLICT (id) DO NOTHING RETURNING id`;
-const ROLLUP_TYPES = ['text', 'text', 'integer', 'bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'float8', 'float8', 'float8', 'float8', 'bigint'];
+const ROLLUP_TYPES = ['text', 'text', 'integer', 'bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'float8', 'float8', 'float8', 'float8', 'bigint', 'bigint'];
 const UPSERT_ROLLUP = `INSERT INTO rollup (${ROLLUP_INSERT_COLUMNS})
   SELECT * FROM unnest(${ROLLUP_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
   ON CONFLICT ${ROLLUP_CONFLICT} DO UPDATE SET ${ROLLUP_UPSERT_SET}`;
@@ -320,8 +320,8 @@ class PostgresStore implements GatewayStore {
       const d = computeDeltas(fresh);
       await c.query(
         UPSERT_ROLLUP,
-        columns(d.rollup, 17, (r) => [r.gateway, r.scope, r.grain, r.bucketStart, r.model, r.kind, r.requests, r.errors, r.cancelled,
-          r.promptTokens, r.completionTokens, r.totalTokens, r.cost.hi, r.cost.lo, r.latencySum, r.tpsSum, r.tpsCount]),
+        columns(d.rollup, 18, (r) => [r.gateway, r.scope, r.grain, r.bucketStart, r.model, r.kind, r.requests, r.errors, r.cancelled,
+          r.promptTokens, r.completionTokens, r.totalTokens, r.cost.hi, r.cost.lo, r.latencySum, r.tpsSum, r.tpsCount, r.fallbacks]),
       );
       await c.query(
         UPSERT_HIST,

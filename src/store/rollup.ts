@@ -94,6 +94,8 @@ export interface RollupDelta {
   latencySum: number;
   tpsSum: number;
   tpsCount: number;
+  /** Rows of attempts on a fallback model (ActivityEntry.attempt > 0). */
+  fallbacks: number;
 }
 
 /** Histograms of one (gateway, scope, grain, bucket): bin → count, stored as JSON objects ({"57": 3, …}). */
@@ -140,6 +142,7 @@ export function computeDeltas(rows: readonly ActivityEntry[]): Deltas {
     if (keyId !== null) scopes.push(keyId);
     const error = isError(r) ? 1 : 0;
     const cancelled = r.cancelled ? 1 : 0;
+    const fallback = r.attempt > 0 ? 1 : 0;
     const latencyBin = histBin(r.latencyMs);
     const ttftBin = r.ttftMs === null ? -1 : histBin(r.ttftMs);
     const gateway = r.gateway;
@@ -154,13 +157,14 @@ export function computeDeltas(rows: readonly ActivityEntry[]): Deltas {
         if (d === undefined) {
           d = {
             gateway, scope, grain, bucketStart, model: r.model, kind: r.kind, requests: 0, errors: 0, cancelled: 0,
-            promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: new KSum(), latencySum: 0, tpsSum: 0, tpsCount: 0,
+            promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: new KSum(), latencySum: 0, tpsSum: 0, tpsCount: 0, fallbacks: 0,
           };
           rollup.set(rk, d);
         }
         d.requests += 1;
         d.errors += error;
         d.cancelled += cancelled;
+        d.fallbacks += fallback;
         d.promptTokens += r.promptTokens;
         d.completionTokens += r.completionTokens;
         d.totalTokens += r.totalTokens;

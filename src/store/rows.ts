@@ -5,7 +5,7 @@ import type { KeyRecord } from './types.ts';
 export const ACTIVITY_COLUMNS = [
   'id', 'request_id', 'at', 'key_id', 'gateway', 'provider', 'model', 'stream', 'prompt_tokens', 'completion_tokens',
   'total_tokens', 'cached_tokens', 'reasoning_tokens', 'cost_usd', 'latency_ms', 'ttft_ms', 'tokens_per_second',
-  'finish_reason', 'error_code', 'cancelled', 'usage_estimated', 'call_kind', 'trace_id',
+  'finish_reason', 'error_code', 'cancelled', 'usage_estimated', 'call_kind', 'trace_id', 'attempt',
 ] as const;
 
 /** Values in ACTIVITY_COLUMNS order; booleans stay booleans (the SQLite side maps them to 0/1). */
@@ -13,7 +13,7 @@ export function activityValues(e: ActivityEntry): unknown[] {
   return [
     e.id, e.requestId, Math.floor(e.at), e.keyId, e.gateway, e.provider, e.model, e.stream, e.promptTokens, e.completionTokens,
     e.totalTokens, e.cachedTokens, e.reasoningTokens, e.costUsd, e.latencyMs, e.ttftMs, e.tokensPerSecond,
-    e.finishReason, e.errorCode, e.cancelled, e.usageEstimated, e.kind, e.traceId ?? null,
+    e.finishReason, e.errorCode, e.cancelled, e.usageEstimated, e.kind, e.traceId ?? null, e.attempt,
   ];
 }
 
@@ -46,6 +46,7 @@ export function activityFromRow(r: Record<string, unknown>): ActivityEntry {
     cancelled: bool(r.cancelled),
     usageEstimated: bool(r.usage_estimated),
     traceId: (r.trace_id as string | null | undefined) ?? null,
+    attempt: num(r.attempt ?? 0),
   };
 }
 

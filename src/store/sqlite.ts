@@ -266,12 +266,12 @@ class SqliteStore implements GatewayStore {
     if (fresh.length === 0) return;
     const d = computeDeltas(fresh);
     const up = this.stmt(
-      `INSERT INTO rollup (${ROLLUP_INSERT_COLUMNS}) VALUES (${Array(17).fill('?').join(', ')})
+      `INSERT INTO rollup (${ROLLUP_INSERT_COLUMNS}) VALUES (${Array(18).fill('?').join(', ')})
        ON CONFLICT ${ROLLUP_CONFLICT} DO UPDATE SET ${ROLLUP_UPSERT_SET}`,
     );
     for (const r of d.rollup) {
       up.run(r.gateway, r.scope, r.grain, r.bucketStart, r.model, r.kind, r.requests, r.errors, r.cancelled, r.promptTokens, r.completionTokens,
-        r.totalTokens, r.cost.hi, r.cost.lo, r.latencySum, r.tpsSum, r.tpsCount);
+        r.totalTokens, r.cost.hi, r.cost.lo, r.latencySum, r.tpsSum, r.tpsCount, r.fallbacks);
     }
     const hist = this.stmt(
       `INSERT INTO rollup_hist (gateway, scope, grain, bucket_start, latency_hist, ttft_hist) VALUES (?, ?, ?, ?, ?, ?)

@@ -129,7 +129,7 @@ export function groupsQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId:
   const scope = keyId ?? ALL_KEYS_SCOPE;
   const parts: SqlQuery[] = plan.series.segments.map((seg) => ({
     sql: `SELECT model, call_kind, (bucket_start / ${s}) * ${s} AS sb, requests, errors, cancelled, prompt_tokens, completion_tokens, total_tokens,
-      cost_usd, cost_err, latency_sum, tps_sum, tps_count
+      cost_usd, cost_err, latency_sum, tps_sum, tps_count, fallbacks
       FROM rollup WHERE gateway = ? AND scope = ? AND grain = ${seg.grain} AND bucket_start >= ? AND bucket_start < ?`,
     params: [gateway, scope, seg.from, seg.to],
   }));
@@ -140,7 +140,8 @@ export function groupsQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId:
       sql: `SELECT model, call_kind, (at / ${s}) * ${s} AS sb, 1 AS requests,
         CASE WHEN error_code IS NOT NULL AND ${cancelled} = 0 THEN 1 ELSE 0 END AS errors, ${cancelled} AS cancelled,
         prompt_tokens, completion_tokens, total_tokens, COALESCE(cost_usd, 0) AS cost_usd, 0 AS cost_err, latency_ms AS latency_sum,
-        COALESCE(tokens_per_second, 0) AS tps_sum, CASE WHEN tokens_per_second IS NULL THEN 0 ELSE 1 END AS tps_count
+        COALESCE(tokens_per_second, 0) AS tps_sum, CASE WHEN tokens_per_second IS NULL THEN 0 ELSE 1 END AS tps_count,
+        CASE WHEN attempt > 0 THEN 1 ELSE 0 END AS fallbacks
         FROM activity WHERE ${w.sql}`,
       params: w.params,
     });
@@ -150,7 +151,7 @@ export function groupsQuery(d: Dialect, plan: StatsPlan, gateway: string, keyId:
   const cost = exactCostSum(d);
   const sums = `SUM(requests) AS requests, SUM(errors) AS errors, SUM(cancelled) AS cancelled, SUM(prompt_tokens) AS prompt_tokens,
     SUM(completion_tokens) AS completion_tokens, SUM(total_tokens) AS total_tokens, ${cost} AS cost_usd, SUM(cost_err) AS cost_err,
-    SUM(latency_sum) AS latency_sum, SUM(tps_sum) AS tps_sum, SUM(tps_count) AS tps_count`;
+    SUM(latency_sum) AS latency_sum, SUM(tps_sum) AS tps_sum, SUM(tps_count) AS tps_count, SUM(fallbacks) AS fallbacks`;
   return {
     sql: `WITH t AS (${u.sql})
       SELECT 0 AS kind, model, '' AS call_kind, 0 AS sb, ${sums} FROM t GROUP BY model
@@ -231,6 +232,7 @@ export interface GroupRow {
   latency_sum: number;
   tps_sum: number;
   tps_count: number;
+  fallbacks: number;
 }
 type JsonHist = string | Record<string, number> | null; // SQLite: JSON text; PostgreSQL: parsed jsonb
 export interface HistRow {
@@ -254,10 +256,11 @@ interface Acc {
   latencySum: number;
   tpsSum: number;
   tpsCount: number;
+  fallbacks: number;
 }
 
 function accumulate(rows: GroupRow[]): Acc {
-  const a: Acc = { requests: 0, errors: 0, cancelled: 0, prompt: 0, completion: 0, total: 0, cost: new KSum(), latencySum: 0, tpsSum: 0, tpsCount: 0 };
+  const a: Acc = { requests: 0, errors: 0, cancelled: 0, prompt: 0, completion: 0, total: 0, cost: new KSum(), latencySum: 0, tpsSum: 0, tpsCount: 0, fallbacks: 0 };
   for (const r of rows) {
     a.requests += Number(r.requests);
     a.errors += Number(r.errors);
@@ -270,6 +273,7 @@ function accumulate(rows: GroupRow[]): Acc {
     a.latencySum += Number(r.latency_sum);
     a.tpsSum += Number(r.tps_sum);
     a.tpsCount += Number(r.tps_count);
+    a.fallbacks += Number(r.fallbacks ?? 0);
   }
   return a;
 }
@@ -363,6 +367,7 @@ export function buildStats(plan: StatsPlan, groups: GroupRow[], histRows: HistRo
     avgLatencyMs: n > 0 ? total.latencySum / n : null,
     errorRate: n > 0 ? total.errors / n : 0,
     cancelledRequests: total.cancelled,
+    fallbackAttempts: total.fallbacks,
     latencyP50Ms: percentileFromHist(whole[0], 0.5),
     latencyP95Ms: percentileFromHist(whole[0], 0.95),
     ttftP50Ms: percentileFromHist(whole[1], 0.5),

@@ -41,6 +41,8 @@ export interface ActivityEntry {
   cancelled: boolean;
   /** Together sent no usage; the tokens were counted by the gateway. */
   usageEstimated: boolean;
+  /** This row's place among its call's attempts: 0 for the requested model, 1… for fallbacks (rows written before migration 7: 0). */
+  attempt: number;
   /** The OpenTelemetry trace of the call (null while tracing is off): an outlier row opens in the tracing system. */
   traceId?: string | null;
   /** The attempt's span (the log line carries it; not stored). */

@@ -74,6 +74,8 @@ export interface GatewayStatsResult {
   avgLatencyMs: number | null;
   errorRate: number;
   cancelledRequests: number;
+  /** Upstream attempts on a fallback model (rows after a call's first); totalRequests − this = calls. */
+  fallbackAttempts: number;
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
   ttftP50Ms: number | null;

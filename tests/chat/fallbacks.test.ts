@@ -21,6 +21,8 @@ const STREAM = `subscription Stream($input: ChatCompletionInput!) {
   chatStream(input: $input) { model delta done costUsd }
 }`;
 
+const STATS = `query { gatewayStats(timeRange: LAST_1H) { totalRequests fallbackAttempts } }`;
+
 const input = (model: string, fallbackModels: string[] | undefined, extra: Record<string, unknown> = {}) => ({
   input: { model, messages: userMessage('hello there world'), ...(fallbackModels ? { fallbackModels } : {}), ...extra },
 });
@@ -66,6 +68,10 @@ describe('failures that fall back (GraphQL mutation)', () => {
       expect(same(rows.map((r) => [r.model, r.errorCode]))).toEqual(same([[LLAMA, code], [LLAMA8, null]]));
       expect(rows.find((r) => r.model === LLAMA)!.costUsd).toBe(0);
       expect(rows.find((r) => r.model === LLAMA8)!.costUsd).toBe(answer.costUsd);
+      // The rows keep their place among the call's attempts, and gatewayStats counts the fallback (issue 20).
+      expect(same(rows.map((r) => [r.model, r.attempt]))).toEqual(same([[LLAMA, 0], [LLAMA8, 1]]));
+      const stats = await stack.gql(STATS, {}, k.headers);
+      expect(stats.body.data.gatewayStats).toEqual({ totalRequests: 2, fallbackAttempts: 1 });
     });
   }
 

@@ -249,7 +249,7 @@ async function seedHistory(stack: Stack): Promise<void> {
     const latencyMs = (300 + rand() * 900) * slow;
     const failed = rand() < 0.03;
     rows.push({
-      id: `seed-${i}-${now}`, requestId: `seed-${i}`, at, keyId: ids[i % ids.length] ?? null, gateway: 'together', provider: 'together', kind: 'chat', model, stream,
+      id: `seed-${i}-${now}`, requestId: `seed-${i}`, at, keyId: ids[i % ids.length] ?? null, gateway: 'together', provider: 'together', kind: 'chat', attempt: 0, model, stream,
       promptTokens: prompt, completionTokens: failed ? 0 : completion, totalTokens: prompt + (failed ? 0 : completion), cachedTokens: 0, reasoningTokens: 0,
       costUsd: ((prompt + completion) * (model === LLAMA ? 0.88 : 0.3)) / 1e6, latencyMs, ttftMs: stream ? latencyMs * (0.15 + rand() * 0.2) : null,
       tokensPerSecond: failed ? null : completion / (latencyMs / 1000), finishReason: failed ? 'ERROR' : 'STOP', errorCode: failed ? 'UPSTREAM_TIMEOUT' : null,

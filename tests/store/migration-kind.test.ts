@@ -59,7 +59,7 @@ async function writeVersion2(url: string): Promise<void> {
 const newRow = (id: string, kind: ActivityEntry['kind']): ActivityEntry => ({
   id, requestId: id, at: OLD_AT + 1000, keyId: 'k', gateway: 'gw', provider: 'together', model: `m/${kind}`, kind, stream: false,
   promptTokens: 7, completionTokens: 0, totalTokens: 7, cachedTokens: 0, reasoningTokens: 0, costUsd: 0.5, latencyMs: 50, ttftMs: null,
-  tokensPerSecond: null, finishReason: null, errorCode: null, cancelled: false, usageEstimated: false,
+  tokensPerSecond: null, finishReason: null, errorCode: null, cancelled: false, usageEstimated: false, attempt: 0,
 });
 
 function suite(name: string, makeHarness: () => Harness): void {

@@ -45,6 +45,7 @@ function entry(over: Partial<ActivityEntry> = {}): ActivityEntry {
     gateway: 'gw-main',
     provider: 'together',
     kind: 'chat',
+    attempt: 0,
     model: 'm/alpha',
     stream: false,
     promptTokens: 100,
@@ -88,6 +89,7 @@ function dataset(): ActivityEntry[] {
         keyId: keys[Math.floor(r() * keys.length)] ?? null,
         model: models[Math.floor(r() * models.length)] as string,
         kind: (['chat', 'chat', 'chat', 'embedding', 'rerank', 'image'] as const)[Math.floor(r() * 6)],
+        attempt: r() < 0.15 ? 1 + Math.floor(r() * 3) : 0, // fallbacks (issue 20)
         stream,
         promptTokens: prompt,
         completionTokens: completion,
@@ -154,6 +156,7 @@ function reference(rows: ActivityEntry[], q: StatsQuery): GatewayStatsResult {
     avgLatencyMs: sel.length ? sum(sel, (r) => r.latencyMs) / sel.length : null,
     errorRate: sel.length ? sel.filter(isError).length / sel.length : 0,
     cancelledRequests: sel.filter((r) => r.cancelled).length,
+    fallbackAttempts: sel.filter((r) => r.attempt > 0).length,
     latencyP50Ms: nearestRank(sel.map((r) => r.latencyMs), 0.5),
     latencyP95Ms: nearestRank(sel.map((r) => r.latencyMs), 0.95),
     ttftP50Ms: nearestRank(sel.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs])), 0.5),
@@ -196,7 +199,7 @@ const closePercentile = (actual: number | null, expected: number | null, label: 
 };
 
 function expectStats(actual: GatewayStatsResult, expected: GatewayStatsResult, label: string): void {
-  const ints = ['totalRequests', 'totalTokens', 'promptTokens', 'completionTokens', 'uniqueModels', 'uniqueKeys', 'cancelledRequests', 'bucketSeconds'] as const;
+  const ints = ['totalRequests', 'totalTokens', 'promptTokens', 'completionTokens', 'uniqueModels', 'uniqueKeys', 'cancelledRequests', 'fallbackAttempts', 'bucketSeconds'] as const;
   for (const k of ints) expect(actual[k], `${label} ${k}`).toBe(expected[k]);
   closeRel(actual.totalCostUsd, expected.totalCostUsd, 1e-15, `${label} totalCostUsd`);
   closeRel(actual.avgLatencyMs, expected.avgLatencyMs, 1e-9, `${label} avgLatencyMs`);
@@ -383,7 +386,7 @@ function describeStore(name: 'sqlite' | 'postgres', makeHarness: () => Harness):
       const s = await store.stats({ gateway: 'gw-nothing', timeRange: 'LAST_24H', now: NOW, keyId: 'nobody' });
       expect(s).toEqual({
         totalRequests: 0, totalTokens: 0, promptTokens: 0, completionTokens: 0, totalCostUsd: 0, uniqueModels: 0, uniqueKeys: 0,
-        avgTokensPerSecond: null, avgLatencyMs: null, errorRate: 0, cancelledRequests: 0, latencyP50Ms: null, latencyP95Ms: null,
+        avgTokensPerSecond: null, avgLatencyMs: null, errorRate: 0, cancelledRequests: 0, fallbackAttempts: 0, latencyP50Ms: null, latencyP95Ms: null,
         ttftP50Ms: null, ttftP95Ms: null, byModel: [], byKind: [], series: [], bucketSeconds: 3600,
       });
     });

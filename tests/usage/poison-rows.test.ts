@@ -20,7 +20,7 @@ function row(over: Partial<ActivityEntry> = {}): ActivityEntry {
     id: `row-${rand6()}${rand6()}`, requestId: `req-${rand6()}`, at: Date.now(), keyId: null, gateway: 'together', provider: 'together',
     model: LLAMA, kind: 'chat', stream: false, promptTokens: 3, completionTokens: 2, totalTokens: 5, cachedTokens: 0, reasoningTokens: 0,
     costUsd: 1e-6, latencyMs: 10, ttftMs: null, tokensPerSecond: null, finishReason: 'STOP', errorCode: null, cancelled: false,
-    usageEstimated: false, ...over,
+    usageEstimated: false, attempt: 0, ...over,
   };
 }
 
