@@ -60,7 +60,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
   if (prices) logger.info({ file: config.priceOverridesFile, models: prices.size }, 'operator prices loaded');
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   // CACHE_URL: catalog cache and rate limits shared through Redis (see docs/deployment.md).
-  const shared = overrides.cache ? { cache: overrides.cache, redis: null } : await createCacheFor(config.cacheUrl, logger);
+  const shared = overrides.cache ? { cache: overrides.cache, redis: null } : await createCacheFor(config.cacheUrl, logger, config.cacheBreakerResetMs);
   const cache = shared.cache;
   const streams = new InflightStreams();
   let gateways: GatewayRegistry | undefined;

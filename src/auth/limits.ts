@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { RLWrapperTimeouts, RateLimiterMemory, type RateLimiterAbstract, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { REDIS_COMMAND_TIMEOUT_MS, type RedisConnection } from '../cache/redis.ts';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RedisConnection } from '../cache/redis.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { GatewayStore } from '../store/types.ts';
 import type { AuthenticatedKey } from './keys.ts';
@@ -11,19 +11,25 @@ export interface RequestLimiter {
   hit(key: AuthenticatedKey): Promise<void>;
 }
 
-export type LimiterFactory = (rpm: number) => RateLimiterAbstract;
+/** What RpmLimiter needs of a limiter: consume one point, reject with a RateLimiterRes past the limit. */
+export interface PointLimiter {
+  consume(key: string): Promise<RateLimiterRes>;
+}
+
+export type LimiterFactory = (rpm: number) => PointLimiter;
 
 export const memoryLimiterFactory: LimiterFactory = (rpm) => new RateLimiterMemory({ points: rpm, duration: 60, keyPrefix: `rpm${rpm}` });
 
 /**
  * Limits shared by every replica on one Redis (the same connection as the catalog cache). While Redis is
- * unreachable, or answers slower than the command deadline (a hung server, a partition without resets), each
- * process falls back to its own in-memory limiter (the "insurance" limiter): a Redis outage loosens limits to rpm
- * per replica instead of failing or stalling every chat call.
+ * unreachable, answers slower than the command deadline (a hung server, a partition without resets), or its
+ * breaker is open after such failures (src/cache/redis.ts), each process counts in its own in-memory limiter (the
+ * "insurance" limiter): a Redis outage loosens limits to rpm per replica instead of failing or stalling chat calls,
+ * and once the breaker is open no call waits on Redis at all.
  */
 export function redisLimiterFactory(redis: RedisConnection): LimiterFactory {
   return (rpm) => {
-    const insuranceLimiter = memoryLimiterFactory(rpm);
+    const insurance = memoryLimiterFactory(rpm);
     const shared = new RateLimiterRedis({
       storeClient: redis.client,
       useRedisPackage: true,
@@ -32,12 +38,26 @@ export function redisLimiterFactory(redis: RedisConnection): LimiterFactory {
       duration: 60,
       keyPrefix: `${redis.prefix}rpm${rpm}`,
     });
-    return new RLWrapperTimeouts({ limiter: shared, timeoutMs: REDIS_COMMAND_TIMEOUT_MS, insuranceLimiter });
+    return {
+      async consume(key) {
+        if (!redis.usable) return insurance.consume(key);
+        // Through the connection's deadline and breaker; a rejection (over the limit) is an answer, not a failure.
+        const outcome = await redis
+          .run(() => shared.consume(key).then((res) => ({ res, over: false }), (rej: unknown) => {
+            if (rej instanceof RateLimiterRes) return { res: rej, over: true };
+            throw rej;
+          }))
+          .catch(() => null);
+        if (!outcome) return insurance.consume(key);
+        if (outcome.over) throw outcome.res;
+        return outcome.res;
+      },
+    };
   };
 }
 
 export class RpmLimiter implements RequestLimiter {
-  private readonly byRpm = new Map<number, RateLimiterAbstract>();
+  private readonly byRpm = new Map<number, PointLimiter>();
 
   constructor(private readonly factory: LimiterFactory = memoryLimiterFactory) {}
 

@@ -50,10 +50,14 @@ export function createCache(): TtlCache {
  * The catalog cache for a process: in-process only, or with `CACHE_URL` a two-level cache over Redis. The Redis
  * connection is returned too (null without CACHE_URL), for the rate limiter to share; closing the cache closes it.
  */
-export async function createCacheFor(cacheUrl: string | undefined, logger: Logger): Promise<{ cache: TtlCache; redis: RedisConnection | null }> {
+export async function createCacheFor(
+  cacheUrl: string | undefined,
+  logger: Logger,
+  breakerResetMs?: number,
+): Promise<{ cache: TtlCache; redis: RedisConnection | null }> {
   if (!cacheUrl) return { cache: createCache(), redis: null };
   const [{ RedisConnection }, { SharedTtlCache }] = await Promise.all([import('./redis.ts'), import('./shared.ts')]);
-  const redis = new RedisConnection(cacheUrl, logger);
+  const redis = new RedisConnection(cacheUrl, logger, breakerResetMs);
   await redis.started();
   return { cache: new SharedTtlCache(redis), redis };
 }

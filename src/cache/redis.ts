@@ -16,6 +16,13 @@ import { StartupError } from '../core/startup.ts';
 export const DEFAULT_KEY_PREFIX = 'gw:';
 /** Longest wait for one Redis command before the caller falls back to its in-process path. */
 export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+/**
+ * Consecutive failed or timed-out commands that open the Redis breaker. A hung Redis (a partition, a stopped
+ * server: the socket stays open, nothing answers) otherwise costs every call the whole command deadline (issue 16).
+ */
+export const REDIS_BREAKER_THRESHOLD = 3;
+/** Default time the breaker stays open before one background probe (CACHE_BREAKER_RESET_MS). */
+export const REDIS_BREAKER_RESET_MS = 5_000;
 /** Longest wait at startup for the first connection (an unreachable Redis answers "refused" long before). */
 const STARTUP_WAIT_MS = 1_000;
 const PREFIX = /^[\w.:-]{1,64}$/;
@@ -51,8 +58,18 @@ export class RedisConnection {
   private outage = false;
   private closed = false;
   private readonly firstAttempt: Promise<void>;
+  /** Commands failed in a row; REDIS_BREAKER_THRESHOLD of them open the breaker. */
+  private consecutiveFailures = 0;
+  /** The breaker is open: nothing is sent to Redis (every caller takes its in-process path) until a probe answers. */
+  private tripped = false;
+  private probeTimer: NodeJS.Timeout | null = null;
+  readonly breakerStats = { opens: 0, probes: 0 };
 
-  constructor(cacheUrl: string, private readonly logger: Logger) {
+  constructor(
+    cacheUrl: string,
+    private readonly logger: Logger,
+    private readonly breakerResetMs = REDIS_BREAKER_RESET_MS,
+  ) {
     const target = parseCacheUrl(cacheUrl);
     this.prefix = target.prefix;
     const parsed = new URL(target.url);
@@ -87,28 +104,68 @@ export class RedisConnection {
   }
 
   get health(): CacheHealth {
-    return this.client.isReady && !this.outage ? 'redis' : 'degraded';
+    return this.usable && !this.outage ? 'redis' : 'degraded';
   }
 
+  /** Connected, and the breaker closed: callers may send commands (else they take their in-process path at once). */
   get usable(): boolean {
-    return !this.closed && this.client.isReady;
+    return !this.closed && !this.tripped && this.client.isReady;
   }
 
-  /** Runs one Redis command with a deadline; failures are reported (once per outage) and rethrown. */
+  /**
+   * Runs one Redis command with a deadline; failures are reported (once per outage), counted by the breaker and
+   * rethrown. While the breaker is open it throws at once, without a round trip.
+   */
   async run<T>(command: (client: RedisClientType) => Promise<T>): Promise<T> {
-    if (!this.usable) throw new Error(this.closed ? 'Redis connection closed' : 'Redis is not connected');
+    if (!this.usable) throw new Error(this.closed ? 'Redis connection closed' : this.tripped ? 'Redis breaker open' : 'Redis is not connected');
     try {
       const result = await withTimeout(command(this.client), REDIS_COMMAND_TIMEOUT_MS);
+      this.consecutiveFailures = 0;
       this.succeeded();
       return result;
     } catch (err) {
       this.failed(err);
+      if (++this.consecutiveFailures >= REDIS_BREAKER_THRESHOLD) this.trip();
       throw err;
     }
   }
 
-  /** Records a failure seen by a caller that used the client directly (the rate limiter). */
-  failed(err: unknown): void {
+  /**
+   * Opens the breaker: no command is sent until a probe (one PING, in the background, never on a caller's path)
+   * answers within the command deadline; a failed probe keeps it open for another `breakerResetMs`.
+   */
+  private trip(): void {
+    if (this.tripped || this.closed) return;
+    this.tripped = true;
+    this.breakerStats.opens++;
+    this.logger.info({ redis: this.target, retryInMs: this.breakerResetMs }, 'Redis breaker open: in-process until a probe answers');
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    this.probeTimer = setTimeout(() => void this.probe(), this.breakerResetMs);
+    this.probeTimer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    this.probeTimer = null;
+    if (this.closed) return;
+    this.breakerStats.probes++;
+    try {
+      if (!this.client.isReady) throw new Error('Redis is not connected');
+      await withTimeout(this.client.ping(), REDIS_COMMAND_TIMEOUT_MS);
+    } catch {
+      if (!this.closed) this.scheduleProbe();
+      return;
+    }
+    this.tripped = false;
+    this.consecutiveFailures = 0;
+    this.logger.info({ redis: this.target }, 'Redis breaker closed: a probe answered');
+    this.succeeded();
+  }
+
+  /** Records a failure (logged once per outage). */
+  private failed(err: unknown): void {
     if (this.outage || this.closed) return;
     this.outage = true;
     this.logger.warn(
@@ -126,6 +183,7 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     this.client.removeAllListeners('error');
     this.client.on('error', () => undefined);
     try {

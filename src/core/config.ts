@@ -32,6 +32,8 @@ export interface GatewayConfig {
   /** Circuit breaker per upstream: consecutive failures that open it, and the cool-down before a probe. */
   breakerFailureThreshold: number;
   breakerResetMs: number;
+  /** Redis (CACHE_URL): how long its breaker stays open before a background probe. */
+  cacheBreakerResetMs: number;
   /** How often this replica heartbeats; a replica silent for 6 beats has its budget reservations released. */
   replicaHeartbeatMs: number;
   /** Activity rows held in memory while the store cannot take them; past it they spill to `activitySpillDir`. */
@@ -154,6 +156,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     introspection: boolFrom(env, 'INTROSPECTION', !production),
     breakerFailureThreshold: intFrom(env, 'BREAKER_FAILURE_THRESHOLD', 5, 1),
     breakerResetMs: intFrom(env, 'BREAKER_RESET_MS', 10_000, 1),
+    cacheBreakerResetMs: intFrom(env, 'CACHE_BREAKER_RESET_MS', 5_000, 1),
     replicaHeartbeatMs: intFrom(env, 'REPLICA_HEARTBEAT_MS', 10_000, 50),
     activityQueueMax: intFrom(env, 'ACTIVITY_QUEUE_MAX', 10_000, 1),
     activitySpillDir: env.ACTIVITY_SPILL_DIR || './data/activity-spill',
