@@ -32,7 +32,6 @@ import type { Logger } from 'pino';
 import type { Admission } from '../auth/admission.ts';
 import type { AuthenticatedKey } from '../auth/keys.ts';
 import type { BudgetTicket } from '../auth/limits.ts';
-import type { Gateway } from '../catalog/registry.ts';
 import { CancelledError, type ErrorCode, GatewayError, findGatewayError } from '../core/errors.ts';
 import type { AttemptOptions, CatalogModel } from '../domain.ts';
 import type { BreakerPermit } from '../resilience/breaker.ts';
@@ -40,10 +39,12 @@ import { type ModelCallParams, ModelCallSpan } from '../observability/model-call
 import { traceIdsOf, tracingEnabled } from '../observability/tracing.ts';
 import type { ModelBreakers } from '../resilience/model-breakers.ts';
 import { type ActivityRecorder, UNKNOWN_MODEL } from '../usage/activity.ts';
-import { type AttemptOutcome, type CallKind, spanResult, writeAttemptRow } from './call-log.ts';
+import { Attempt, type Candidate, failedOutcome } from './attempt.ts';
+import { type AttemptOutcome, type CallKind, writeAttemptRow } from './call-log.ts';
 import type { InflightStreams } from './inflight.ts';
 
 export type { AttemptOutcome, CallKind } from './call-log.ts';
+export type { Attempt, Candidate } from './attempt.ts';
 
 /** Who is calling: the request id for logs and rows, and the key admission checks. */
 export interface Caller {
@@ -69,17 +70,6 @@ export interface CallSpec {
   /** The model and gateway as the caller named them: the refusal row's, when the call fails before routing. */
   model: string;
   gateway: string;
-}
-
-/** One model the call may use, in the order it is tried. */
-export interface Candidate {
-  gateway: Gateway;
-  /** The model id sent upstream (the catalog id when the catalog knows it). */
-  model: string;
-  /** Null when a named provider passes an unknown model through (no price). */
-  catalogModel: CatalogModel | null;
-  /** Why this model cannot be tried (not in the catalog, context too small): a tried model without an upstream call. */
-  unavailable?: GatewayError | undefined;
 }
 
 /** One tried model as answers report it (`ChatAttempt`): code null for the one that answered. */
@@ -115,19 +105,6 @@ export class CallOwner {
   open(caller: Caller, spec: CallSpec, signal?: AbortSignal): Call {
     return new Call(this.deps, caller, spec, signal);
   }
-}
-
-type Verdict = 'success' | 'failure' | 'neutral';
-
-/**
- * What a failed attempt says about the model's health: only the model failing counts against it (unavailable,
- * deadline, a broken stream); any other answer proves it is up; a cancellation or a shutdown says nothing.
- */
-function verdictOf(err: unknown, aborted: boolean): Verdict {
-  if (aborted || err instanceof CancelledError) return 'neutral';
-  const known = findGatewayError(err);
-  if (!known || known.code === 'PROVIDER_NOT_CONFIGURED') return 'neutral';
-  return known.code === 'UPSTREAM_UNAVAILABLE' || known.code === 'UPSTREAM_TIMEOUT' ? 'failure' : 'success';
 }
 
 export class Call {
@@ -395,79 +372,3 @@ function rowModel(candidate: Candidate, err: unknown, outcome?: AttemptOutcome):
   if (candidate.catalogModel !== null || err === null) return candidate.model;
   return (outcome?.usage.completionTokens ?? 0) > 0 ? candidate.model : UNKNOWN_MODEL;
 }
-
-/** A failure's outcome when nothing was produced: no tokens, no cost (never billed), ERROR or CANCELLED. */
-function failedOutcome(err: unknown): AttemptOutcome {
-  return {
-    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
-    usageEstimated: false,
-    costUsd: 0,
-    ttftMs: null,
-    finishReason: err instanceof CancelledError ? 'CANCELLED' : 'ERROR',
-  };
-}
-
-/**
- * One upstream attempt of a call: one row, one breaker verdict, written and settled exactly once, whichever of
- * succeed() and fail() comes first.
- */
-export class Attempt {
-  private done = false;
-  /** Date.now() of the attempt's start (the call's for the first). */
-  readonly at: number;
-
-  constructor(
-    private readonly call: Call,
-    readonly candidate: Candidate,
-    private readonly permit: BreakerPermit,
-    /** performance.now() the attempt's latency counts from. */
-    readonly started: number,
-    /** Its GenAI span; undefined while tracing is off. */
-    private readonly span?: ModelCallSpan,
-  ) {
-    this.at = call.at + (started - call.started);
-  }
-
-  get finished(): boolean {
-    return this.done;
-  }
-
-  /** Whether the answer text is wanted on the span (a stream accumulates it only then). */
-  get capturesContent(): boolean {
-    return this.span?.capturesContent ?? false;
-  }
-
-  succeed(outcome: AttemptOutcome): void {
-    if (this.done) return;
-    this.done = true;
-    this.permit.success();
-    this.span?.succeed(spanResult(outcome));
-    this.settle(outcome, null, true);
-  }
-
-  /**
-   * `partial`: what a stream produced before failing (billed by Together, estimated); null for nothing.
-   * `final` false only for the call owner's own fallback loop: the call goes on with the next candidate.
-   */
-  fail(err: unknown, partial: AttemptOutcome | null = null, final = true): void {
-    if (this.done) return;
-    this.done = true;
-    const verdict = verdictOf(err, this.call.signal.aborted);
-    // A client leaving mid-stream says the model was answering.
-    if (verdict === 'success' || (verdict === 'neutral' && partial !== null && partial.usage.completionTokens > 0)) this.permit.success();
-    else if (verdict === 'failure') this.permit.failure();
-    else this.permit.release();
-    const base = failedOutcome(err);
-    if (this.span) {
-      const known = findGatewayError(err);
-      this.span.fail(err instanceof CancelledError ? 'CANCELLED' : (known?.code ?? 'INTERNAL_SERVER_ERROR'), known?.message, partial && spanResult(partial));
-    }
-    this.settle(partial ? { ...partial, finishReason: base.finishReason } : base, err, final);
-  }
-
-  private settle(outcome: AttemptOutcome, err: unknown, final: boolean): void {
-    this.call.settleAttempt(this.candidate, this.at, performance.now() - this.started, outcome, err, this.span?.ids);
-    this.call.attemptEnded(this, final);
-  }
-}
-
