@@ -1,9 +1,15 @@
 import type { CatalogModel, ChatRequest, Usage } from '../domain.ts';
 import { GatewayError } from '../core/errors.ts';
-import { computeCostUsd } from '../usage/cost.ts';
+import { worstCaseCostUsd } from '../usage/cost.ts';
 import { promptTokenBound } from '../usage/estimate.ts';
 import type { AuthenticatedKey } from './keys.ts';
 import { type BudgetGuard, type BudgetTicket, type RequestLimiter } from './limits.ts';
+
+/**
+ * The largest worst case a call may reserve: past it the estimate is not a price but a broken catalog entry (a
+ * price of 1e308 made it Infinity, which used to reserve $0 and let the call through, issue 25.7).
+ */
+export const MAX_ESTIMATE_USD = 1e9;
 
 /** Completion tokens assumed for the budget reservation when the caller sets no maxTokens. */
 export const DEFAULT_RESERVED_COMPLETION_TOKENS = 1024;
@@ -41,7 +47,7 @@ export class Admission {
     let usage: Usage | undefined;
     const bound = (): Usage =>
       (usage ??= { promptTokens: promptTokenBound(request), completionTokens: request.maxTokens ?? DEFAULT_RESERVED_COMPLETION_TOKENS, totalTokens: 0 });
-    return this.admitPriced(key, request.model, models, (model) => computeCostUsd(bound(), model?.pricing ?? null));
+    return this.admitPriced(key, request.model, models, (model) => worstCaseCostUsd(bound(), model?.pricing ?? null));
   }
 
   /**
@@ -69,6 +75,14 @@ export class Admission {
           'FORBIDDEN',
           `Model "${id}" ${why}, and gateway key "${key.name}" has a budget: a key with a budget may only call models the gateway can price (an operator can price it in PRICE_OVERRIDES_FILE; keys without a budget may call it)`,
           { details: { reason: 'UNPRICED_MODEL', model: id } },
+        );
+      }
+      if (!Number.isFinite(cost) || cost > MAX_ESTIMATE_USD) {
+        const id = model?.id ?? requested;
+        throw new GatewayError(
+          'BUDGET_EXCEEDED',
+          `The worst-case cost of calling "${id}" is not a usable amount (${cost} USD at the catalog's prices), so gateway key "${key.name}" cannot reserve it`,
+          { details: { budgetUsd: key.budgetUsd, model: id } },
         );
       }
       estimate = Math.max(estimate, cost);

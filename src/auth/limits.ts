@@ -104,7 +104,9 @@ export class BudgetGuard {
 
   async reserve(key: AuthenticatedKey, estimateUsd: number): Promise<BudgetTicket> {
     if (key.budgetUsd === null) return NO_TICKET;
-    const amount = Number.isFinite(estimateUsd) && estimateUsd > 0 ? estimateUsd : 0;
+    // Admission refuses a non-finite estimate before this; a NaN or Infinity here must never become $0.
+    if (!Number.isFinite(estimateUsd)) throw new GatewayError('BUDGET_EXCEEDED', `No usable cost estimate for gateway key "${key.name}"`, { details: { budgetUsd: key.budgetUsd } });
+    const amount = estimateUsd > 0 ? estimateUsd : 0;
     const lease = { id: randomUUID(), owner: this.owner, at: Date.now() };
     const ok = await this.store.reserveBudget(key.id, amount, lease);
     if (!ok) {

@@ -19,7 +19,7 @@ import type {
   RerankRequest,
   Usage,
 } from '../domain.ts';
-import { computeCostUsd } from '../usage/cost.ts';
+import { computeCostUsd, worstCaseCostUsd } from '../usage/cost.ts';
 import { estimateTokens } from '../usage/estimate.ts';
 import {
   type EmbedInput,
@@ -83,6 +83,9 @@ const NO_USAGE: Usage = promptOnly(0);
  * Null when the model has no per-token price (unknown, not free).
  */
 const promptCost = (promptTokens: number, model: CatalogModel | null): number | null => computeCostUsd(promptOnly(promptTokens), model?.pricing ?? null);
+/** The same for admission's worst case: an overflow stays Infinity, which admission refuses (issue 25.7). */
+const worstPromptCost = (promptTokens: number, model: CatalogModel | null): number | null =>
+  worstCaseCostUsd(promptOnly(promptTokens), model?.pricing ?? null);
 
 /** How one operation differs from the others; everything else (routing, admission, attempts, rows) is shared. */
 interface Operation<Req extends { model: string }, Answer> {
@@ -199,7 +202,7 @@ const EMBED: Operation<EmbeddingRequest, ProviderEmbeddings> = {
   has: (p) => typeof p.embed === 'function',
   send: (p, request, signal, options) => p.embed!(request, signal, options),
   // Every tokenizer Together serves is byte-level (or byte fallback): n bytes are at most n tokens.
-  worstCase: (request, model) => promptCost(request.input.reduce((n, t) => n + utf8(t) + TEXT_ALLOWANCE_TOKENS, 0), model),
+  worstCase: (request, model) => worstPromptCost(request.input.reduce((n, t) => n + utf8(t) + TEXT_ALLOWANCE_TOKENS, 0), model),
   unpriced: 'has no per-token price in the catalog',
 };
 
@@ -211,7 +214,7 @@ const RERANK: Operation<RerankRequest, ProviderRerank> = {
   send: (p, request, signal, options) => p.rerank!(request, signal, options),
   // The query is read once with each document.
   worstCase: (request, model) =>
-    promptCost(request.documents.reduce((n, d) => n + utf8(request.query) + utf8(documentText(d)) + TEXT_ALLOWANCE_TOKENS, 0), model),
+    worstPromptCost(request.documents.reduce((n, d) => n + utf8(request.query) + utf8(documentText(d)) + TEXT_ALLOWANCE_TOKENS, 0), model),
   unpriced: 'has no per-token price in the catalog',
 };
 
@@ -221,6 +224,6 @@ const IMAGE: Operation<ImageRequest, ProviderImages> = {
   name: 'generateImage',
   has: (p) => typeof p.generateImages === 'function',
   send: (p, request, signal, options) => p.generateImages!(request, signal, options),
-  worstCase: (request, model) => computeCostUsd(NO_USAGE, model?.pricing ?? null, imageOutput(request, request.n ?? 1)),
+  worstCase: (request, model) => worstCaseCostUsd(NO_USAGE, model?.pricing ?? null, imageOutput(request, request.n ?? 1)),
   unpriced: 'has no price per image or per megapixel (Together lists image models at 0/0)',
 };

@@ -21,16 +21,35 @@ export interface ImageOutput {
  *
  * Image calls (`images` given): count × perImage, else count × width × height / 1e6 × perMegapixel.
  *
- * Null when the model has no price for what the call used: unknown is not free.
+ * Null when the model has no price for what the call used: unknown is not free. A negative or non-finite price
+ * from the catalog is unknown too (issue 25.7: it would otherwise make calls free, or credit the key). A cost that
+ * comes out non-finite (a catalog price of 1e308) is no cost either: null here; admission sees the raw figure
+ * through worstCaseCostUsd() and refuses such a call (BUDGET_EXCEEDED) before anything is spent.
  */
 export function computeCostUsd(usage: Usage, pricing: ModelPricing | null, images?: ImageOutput): number | null {
+  const cost = worstCaseCostUsd(usage, pricing, images);
+  return cost !== null && Number.isFinite(cost) ? cost : null;
+}
+
+/** A price the gateway may bill with: a finite number, not negative. */
+const usable = (price: number | null | undefined): price is number => typeof price === 'number' && Number.isFinite(price) && price >= 0;
+
+/**
+ * The same formula for admission's worst case, without hiding an overflow: Infinity (or an absurd figure) is
+ * returned as it is, so the budget check can refuse it instead of reserving nothing.
+ */
+export function worstCaseCostUsd(usage: Usage, pricing: ModelPricing | null, images?: ImageOutput): number | null {
   if (!pricing) return null;
   if (images) {
-    if (pricing.perImage !== null) return images.count * pricing.perImage;
-    if (pricing.perMegapixel !== null) return (images.count * images.width * images.height * pricing.perMegapixel) / 1e6;
+    if (pricing.perImage !== null) return usable(pricing.perImage) ? images.count * pricing.perImage : null;
+    if (pricing.perMegapixel !== null) {
+      return usable(pricing.perMegapixel) ? (images.count * images.width * images.height * pricing.perMegapixel) / 1e6 : null;
+    }
     return null;
   }
   if (!pricing.perToken) return null;
+  if (!usable(pricing.inputPerMillion) || !usable(pricing.outputPerMillion)) return null;
+  if (pricing.cachedInputPerMillion !== null && !usable(pricing.cachedInputPerMillion)) return null;
   const prompt = usage.promptTokens;
   const cached = pricing.cachedInputPerMillion !== null ? Math.min(usage.cachedTokens ?? 0, prompt) : 0;
   const cachedPrice = pricing.cachedInputPerMillion ?? pricing.inputPerMillion;

@@ -29,18 +29,22 @@ const TYPE_MAP: Record<string, ModelType> = {
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 const positive = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null);
-const price = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+/** A listed price; absent is 0 (as Together lists one-sided prices), but a negative or non-finite one is no price: NaN. */
+const price = (v: unknown): number => (v === undefined || v === null ? 0 : typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : Number.NaN);
 
 /**
  * Together lists prices in USD per 1M tokens. Both 0 means "not priced per token" (image, video, and a few
  * chat models such as MoA that bill through other models), which is unknown, not free: pricing is null so
- * that no cost of 0 is ever reported for them. One side 0 (audio models priced on input) is kept as listed.
+ * that no cost of 0 is ever reported for them. One side 0 (audio models priced on input) is kept as listed. A
+ * negative price on either side makes the model unpriced too: it would otherwise have been billed as free.
  */
 export function normalizePricing(raw: Record<string, unknown> | null | undefined): ModelPricing | null {
   if (!raw || typeof raw !== 'object') return null;
   const inputPerMillion = price(raw.input);
   const outputPerMillion = price(raw.output);
   if (inputPerMillion === 0 && outputPerMillion === 0) return null;
+  // A negative (or non-numeric) price is unknown, not free: the whole entry is unpriced (issue 25.7).
+  if (Number.isNaN(inputPerMillion) || Number.isNaN(outputPerMillion)) return null;
   return {
     perToken: true,
     inputPerMillion,
