@@ -9,6 +9,7 @@ import { GatewayRegistry } from './catalog/registry.ts';
 import { PriceOverrides } from './catalog/price-overrides.ts';
 import { CallOwner } from './chat/call.ts';
 import { InflightStreams } from './chat/inflight.ts';
+import { RevocationSweep } from './chat/revocation.ts';
 import { ChatService } from './chat/service.ts';
 import { InferenceService } from './inference/service.ts';
 import type { GatewayConfig } from './core/config.ts';
@@ -123,6 +124,9 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
     onStateChange: (from, to, snapshot) =>
       logger[to === 'open' ? 'error' : 'warn']({ breaker: snapshot.name, from, to, probeAt: snapshot.probeAt }, `circuit ${to}`),
   });
+  // Revocation reaches running streams too, not only the next request (issue 25).
+  const revocations = new RevocationSweep(streams, (key) => keys.isActive(key), config.revocationCheckMs, logger);
+  revocations.start();
   const calls = new CallOwner({ recorder: sink, logger, breakers, streams, admission, deadlineMs: config.upstreamTimeoutMs });
   const chat = new ChatService(gateways, calls, { maxMessages: config.maxMessages, maxMessageChars: config.maxMessageChars });
   const inference = new InferenceService(gateways, calls, { maxTextChars: config.maxMessageChars });
@@ -139,6 +143,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
     streams,
     metrics,
     async close() {
+      await revocations.stop();
       await activityLog.close();
       await reservations.stop();
       await Promise.allSettled([store.close(), cache.close(), ...providers.map((p) => p.close?.())]);

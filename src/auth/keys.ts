@@ -126,7 +126,17 @@ export class KeyService {
     return this.store.listKeys();
   }
 
-  /** Revokes the active key of that name: it is refused (FORBIDDEN) from its next request on. */
+  /**
+   * Whether an authenticated key is still the active key of its name: false once it was revoked or rotated away
+   * (a new key may then carry the name). The bootstrap admin key is always active.
+   */
+  async isActive(key: AuthenticatedKey): Promise<boolean> {
+    if (key.id === ADMIN_KEY_ID) return true;
+    const record = await this.store.findKeyByName(key.name);
+    return record !== null && record.id === key.id && record.revokedAt === null;
+  }
+
+  /** Revokes the active key of that name: it is refused (FORBIDDEN) from its next request on, and its running streams end (src/chat/revocation.ts). */
   async revoke(name: string): Promise<KeyRecord> {
     const checked = checkKeyName(name);
     if (!(await this.store.revokeKey(checked, Date.now()))) throw noActiveKey(checked);

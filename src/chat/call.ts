@@ -134,7 +134,7 @@ export class Call {
     private readonly parent?: AbortSignal,
   ) {
     // Streams are drained at shutdown; a draining process refuses new ones here (before any row).
-    this.untrack = spec.stream ? deps.streams.track(this.controller) : null;
+    this.untrack = spec.stream ? deps.streams.track(this.controller, caller.key ?? null) : null;
     if (parent?.aborted) this.controller.abort(parent.reason);
     else parent?.addEventListener('abort', this.onParentAbort, { once: true });
   }

@@ -1,3 +1,4 @@
+import type { AuthenticatedKey } from '../auth/keys.ts';
 import { GatewayError } from '../core/errors.ts';
 
 /**
@@ -5,7 +6,8 @@ import { GatewayError } from '../core/errors.ts';
  * clear error (their clients see UPSTREAM_UNAVAILABLE "shutting down", and their activity rows say so).
  */
 export class InflightStreams {
-  private readonly live = new Set<AbortController>();
+  /** Each live stream's controller, with the gateway key it runs under (null: none), for revocation. */
+  private readonly live = new Map<AbortController, AuthenticatedKey | null>();
   private idle: (() => void) | null = null;
   private draining = false;
 
@@ -14,13 +16,31 @@ export class InflightStreams {
   }
 
   /** Registers a stream; returns the function to call when it ends. Refuses new streams while draining. */
-  track(controller: AbortController): () => void {
+  track(controller: AbortController, key: AuthenticatedKey | null = null): () => void {
     if (this.draining) throw shuttingDown();
-    this.live.add(controller);
+    this.live.set(controller, key);
     return () => {
       this.live.delete(controller);
       if (this.live.size === 0) this.idle?.();
     };
+  }
+
+  /** The distinct keys live streams run under. */
+  keys(): AuthenticatedKey[] {
+    const byId = new Map<string, AuthenticatedKey>();
+    for (const key of this.live.values()) if (key) byId.set(key.id, key);
+    return [...byId.values()];
+  }
+
+  /** Ends every live stream of that key with `reason` (its client sees that error; its row records it). */
+  abortKey(keyId: string, reason: GatewayError): number {
+    let ended = 0;
+    for (const [controller, key] of this.live) {
+      if (key?.id !== keyId) continue;
+      controller.abort(reason);
+      ended++;
+    }
+    return ended;
   }
 
   /** Waits up to `deadlineMs` for live streams to end, then aborts the rest. */
@@ -28,7 +48,7 @@ export class InflightStreams {
     this.draining = true;
     await this.waitIdle(deadlineMs);
     const error = shuttingDown();
-    for (const controller of this.live) controller.abort(error);
+    for (const controller of this.live.keys()) controller.abort(error);
     // Give the aborted streams a moment to send their error to the client before sockets close.
     await this.waitIdle(1000);
   }
