@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT_STREAM, LLAMA, type Stack, runStream, startStack, userMessage } from '../helpers/stack.ts';
 import { newKey, waitForRows } from '../faults/helpers.ts';
+import { openai } from '../rest/helpers.ts';
 
 /**
  * Issue 25 item 9: revoking a key ends its streams already running (chosen over "running streams finish"): the
@@ -53,5 +54,35 @@ describe('a revoked key', () => {
     expect(row).toMatchObject({ errorCode: 'FORBIDDEN', stream: true });
     expect(row!.completionTokens).toBeGreaterThan(0);
     expect(row!.completionTokens).toBeLessThan(400);
+  }, 30_000);
+
+  it('a REST (SSE) stream of a revoked key ends with an error event, not a normal end', async () => {
+    const doomed = await newKey(stack, 'doomed-rest');
+    stack.sim.addFault({ route: 'chat', chunkDelayMs: 20, times: 1 });
+    const stream = await openai(stack, doomed.headers.authorization!.replace('Bearer ', '')).chat.completions.create({
+      model: LLAMA,
+      messages: [{ role: 'user', content: LONG }],
+      stream: true,
+    });
+    let chunks = 0;
+    let failure: unknown = null;
+    let revoked = false;
+    try {
+      for await (const chunk of stream) {
+        chunks++;
+        if (chunks === 3 && !revoked) {
+          revoked = true;
+          const name = (await stack.gateway.services.keys.list()).find((k) => k.id === doomed.id)!.name;
+          await stack.gateway.services.keys.revoke(name);
+        }
+        expect(chunk.choices[0]?.finish_reason ?? null).toBeNull();
+      }
+    } catch (err) {
+      failure = err;
+    }
+    expect(String((failure as Error)?.message)).toContain('was revoked');
+    expect(chunks).toBeLessThan(400);
+    const [row] = await waitForRows(stack, doomed.id, 1);
+    expect(row).toMatchObject({ errorCode: 'FORBIDDEN', stream: true });
   }, 30_000);
 });
