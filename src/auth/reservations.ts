@@ -32,7 +32,7 @@ export class ReservationKeeper {
 
   /** The first heartbeat is written before start() returns, so no reservation of ours exists without one. */
   async start(): Promise<void> {
-    await this.store.heartbeat(this.owner, Date.now());
+    await this.store.heartbeat(this.owner, this.heartbeatMs);
     await this.reap();
     this.timer = setInterval(() => {
       if (this.beating) return; // the store is slower than the beat: never pile beats up
@@ -51,7 +51,7 @@ export class ReservationKeeper {
 
   private async beat(): Promise<void> {
     try {
-      await this.store.heartbeat(this.owner, Date.now());
+      await this.store.heartbeat(this.owner, this.heartbeatMs);
       await this.reap();
     } catch (err) {
       // The store is down: calls fail on their own; the next beat tries again.
@@ -60,7 +60,9 @@ export class ReservationKeeper {
   }
 
   private async reap(): Promise<void> {
-    const released = await this.store.releaseOrphanedReservations(Date.now() - STALE_AFTER_HEARTBEATS * this.heartbeatMs);
+    // Each owner is judged by the interval it recorded and by the database's clock, never by ours (issue 25.6):
+    // a replica at 500 ms used to reap the live reservations of one at 10 s.
+    const released = await this.store.releaseOrphanedReservations({ staleAfterBeats: STALE_AFTER_HEARTBEATS, fallbackIntervalMs: this.heartbeatMs });
     if (released.reservations > 0) {
       this.logger.warn(
         { reservations: released.reservations, amountUsd: released.amountUsd },

@@ -18,13 +18,15 @@ import {
 } from './stats-shared.ts';
 import { type KeyUsageRow, buildKeyUsage, keyUsageQuery } from './stats-keys.ts';
 import {
-  type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, keyNameTaken, rowRejected,
+  type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type OrphanRule, type ReleasedReservations, type ReservationLease, keyNameTaken, rowRejected,
 } from './types.ts';
 import type { GatewayStatsResult, StatsQuery } from '../usage/stats-types.ts';
 
 const MIGRATION_LOCK_ID = 0x67775f73746f7265n; // pg_advisory_xact_lock key ("gw_store")
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure
 const INT8_OID = 20;
+/** The database's clock in epoch ms (now(): the transaction's start, one instant for all its statements). */
+const PG_NOW_MS = `(extract(epoch from now()) * 1000)::bigint`;
 /**
  * SQLSTATE classes where the data itself is refused, not the connection: 22 data exception (NUL in text 22021,
  * integer out of range 22003), 23 integrity constraint violation, 54 program limit exceeded (index row too large).
@@ -255,29 +257,33 @@ class PostgresStore implements GatewayStore {
     );
   }
 
-  async heartbeat(owner: string, at: number): Promise<void> {
+  async heartbeat(owner: string, intervalMs: number, at?: number): Promise<void> {
     await this.pool.query(
-      `INSERT INTO gateway_replicas (id, heartbeat_at) VALUES ($1, $2)
-       ON CONFLICT (id) DO UPDATE SET heartbeat_at = GREATEST(gateway_replicas.heartbeat_at, excluded.heartbeat_at)`,
-      [owner, at],
+      `INSERT INTO gateway_replicas (id, heartbeat_at, heartbeat_ms) VALUES ($1, COALESCE($2::bigint, ${PG_NOW_MS}), $3)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = GREATEST(gateway_replicas.heartbeat_at, excluded.heartbeat_at),
+         heartbeat_ms = excluded.heartbeat_ms`,
+      [owner, at ?? null, Math.round(intervalMs)],
     );
   }
 
-  async releaseOrphanedReservations(staleBefore: number): Promise<ReleasedReservations> {
+  async releaseOrphanedReservations(rule: OrphanRule): Promise<ReleasedReservations> {
+    // One clock (the database's, fixed for the transaction), and each owner judged by its own interval.
+    const params = [rule.now ?? null, rule.staleAfterBeats, Math.round(rule.fallbackIntervalMs)];
+    const stale = `p.heartbeat_at < COALESCE($1::bigint, ${PG_NOW_MS}) - $2::bigint * COALESCE(p.heartbeat_ms, $3::bigint)`;
     return this.tx(async (c) => {
       const { rows } = await c.query<{ reservations: number; amount: number }>(
         `WITH orphans AS (
            DELETE FROM budget_reservations r
-           WHERE NOT EXISTS (SELECT 1 FROM gateway_replicas p WHERE p.id = r.owner AND p.heartbeat_at >= $1)
+           WHERE NOT EXISTS (SELECT 1 FROM gateway_replicas p WHERE p.id = r.owner AND NOT (${stale}))
            RETURNING key_id, amount_usd),
          by_key AS (SELECT key_id, sum(amount_usd) AS amount, count(*) AS n FROM orphans GROUP BY key_id),
          released AS (
            UPDATE api_keys k SET reserved_usd = GREATEST(k.reserved_usd - b.amount, 0)
            FROM by_key b WHERE k.id = b.key_id RETURNING b.amount, b.n)
          SELECT COALESCE(sum(n), 0) AS reservations, COALESCE(sum(amount), 0) AS amount FROM released`,
-        [staleBefore],
+        params,
       );
-      await c.query('DELETE FROM gateway_replicas WHERE heartbeat_at < $1', [staleBefore]);
+      await c.query(`DELETE FROM gateway_replicas p WHERE ${stale}`, params);
       return { reservations: Number(rows[0]?.reservations ?? 0), amountUsd: Number(rows[0]?.amount ?? 0) };
     });
   }

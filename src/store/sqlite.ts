@@ -17,7 +17,7 @@ import {
 } from './stats-shared.ts';
 import { type KeyUsageRow, buildKeyUsage, keyUsageQuery } from './stats-keys.ts';
 import {
-  type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type ReleasedReservations, type ReservationLease, keyNameTaken, rowRejected,
+  type GatewayStore, type KeyLimitsPatch, type KeyRecord, type NewKey, type OrphanRule, type ReleasedReservations, type ReservationLease, keyNameTaken, rowRejected,
 } from './types.ts';
 import type { GatewayStatsResult, StatsQuery } from '../usage/stats-types.ts';
 
@@ -33,6 +33,10 @@ const ROWS_PER_WRITE = 32;
 const ROW_ERROR_CODES = /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH|RANGE)/;
 const isRowError = (err: unknown): boolean =>
   err instanceof TypeError || err instanceof RangeError || ROW_ERROR_CODES.test(String((err as { code?: unknown })?.code ?? ''));
+
+/** SQLite's clock in epoch ms (julianday works on every SQLite version; unixepoch('subsec') needs 3.42). */
+const NOW_MS_EXPR = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+const SQLITE_NOW_MS = `SELECT ${NOW_MS_EXPR} AS t`;
 
 const toSqlite = (v: unknown): unknown => (v === true ? 1 : v === false ? 0 : v);
 
@@ -86,15 +90,19 @@ class SqliteStore implements GatewayStore {
         held?.amount_usd ?? 0, actualUsd, keyId,
       );
     });
-    const release = this.db.transaction((staleBefore: number): ReleasedReservations => {
+    const release = this.db.transaction((rule: OrphanRule): ReleasedReservations => {
+      // One clock (SQLite's: the machine every process sharing the file runs on), each owner judged by its own interval.
+      const now = rule.now ?? (this.stmt(SQLITE_NOW_MS).get() as { t: number }).t;
+      const stale = 'p.heartbeat_at < @now - @beats * COALESCE(p.heartbeat_ms, @fallback)';
+      const params = { now, beats: rule.staleAfterBeats, fallback: Math.round(rule.fallbackIntervalMs) };
       const orphans = this.stmt(
         `DELETE FROM budget_reservations
-         WHERE NOT EXISTS (SELECT 1 FROM gateway_replicas p WHERE p.id = budget_reservations.owner AND p.heartbeat_at >= ?)
+         WHERE NOT EXISTS (SELECT 1 FROM gateway_replicas p WHERE p.id = budget_reservations.owner AND NOT (${stale}))
          RETURNING key_id, amount_usd`,
-      ).all(staleBefore) as Array<{ key_id: string; amount_usd: number }>;
+      ).all(params) as Array<{ key_id: string; amount_usd: number }>;
       const releaseKey = this.stmt('UPDATE api_keys SET reserved_usd = MAX(reserved_usd - ?, 0) WHERE id = ?');
       for (const o of orphans) releaseKey.run(o.amount_usd, o.key_id);
-      this.stmt('DELETE FROM gateway_replicas WHERE heartbeat_at < ?').run(staleBefore);
+      this.stmt(`DELETE FROM gateway_replicas AS p WHERE ${stale}`).run(params);
       return { reservations: orphans.length, amountUsd: orphans.reduce((sum, o) => sum + o.amount_usd, 0) };
     });
     return { reserve, settle, release };
@@ -209,15 +217,15 @@ class SqliteStore implements GatewayStore {
     this.budget.settle.immediate(keyId, reservationId, actualUsd);
   }
 
-  async heartbeat(owner: string, at: number): Promise<void> {
+  async heartbeat(owner: string, intervalMs: number, at?: number): Promise<void> {
     this.stmt(
-      `INSERT INTO gateway_replicas (id, heartbeat_at) VALUES (?, ?)
-       ON CONFLICT (id) DO UPDATE SET heartbeat_at = MAX(heartbeat_at, excluded.heartbeat_at)`,
-    ).run(owner, at);
+      `INSERT INTO gateway_replicas (id, heartbeat_at, heartbeat_ms) VALUES (@owner, COALESCE(@at, ${NOW_MS_EXPR}), @interval)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = MAX(heartbeat_at, excluded.heartbeat_at), heartbeat_ms = excluded.heartbeat_ms`,
+    ).run({ owner, at: at ?? null, interval: Math.round(intervalMs) });
   }
 
-  async releaseOrphanedReservations(staleBefore: number): Promise<ReleasedReservations> {
-    return this.budget.release.immediate(staleBefore);
+  async releaseOrphanedReservations(rule: OrphanRule): Promise<ReleasedReservations> {
+    return this.budget.release.immediate(rule);
   }
 
   async retireOwner(owner: string): Promise<void> {

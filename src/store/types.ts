@@ -40,6 +40,13 @@ export interface ReservationLease {
   at: number;
 }
 
+export interface OrphanRule {
+  staleAfterBeats: number;
+  fallbackIntervalMs: number;
+  /** Epoch ms standing in for the database's clock (tests). */
+  now?: number;
+}
+
 export interface ReleasedReservations {
   reservations: number;
   amountUsd: number;
@@ -83,13 +90,19 @@ export interface GatewayStore {
    * never released twice), and spend += actualUsd.
    */
   settleBudget(keyId: string, reservationId: string, actualUsd: number): Promise<void>;
-  /** `owner` (a replica) is alive at `at`: heartbeat_at = max(heartbeat_at, at). */
-  heartbeat(owner: string, at: number): Promise<void>;
   /**
-   * Atomic: releases every reservation whose owner has no heartbeat at or after `staleBefore` (a replica that died
-   * without settling), and forgets those owners. Safe to run from every replica at once: each row is released once.
+   * `owner` (a replica) is alive, and beats every `intervalMs`: heartbeat_at = max(heartbeat_at, now) by the
+   * database's clock (`at` replaces it in tests), heartbeat_ms = intervalMs. Recording each replica's own interval,
+   * and using one clock, is what keeps a replica with a faster setting or a skewed clock from taking a live one
+   * for dead (issue 25.6).
    */
-  releaseOrphanedReservations(staleBefore: number): Promise<ReleasedReservations>;
+  heartbeat(owner: string, intervalMs: number, at?: number): Promise<void>;
+  /**
+   * Atomic: releases every reservation whose owner has not beaten within `staleAfterBeats` of its own interval
+   * (`fallbackIntervalMs` for a replica that recorded none), judged by the database's clock (`now` replaces it in
+   * tests), and forgets those owners. Safe to run from every replica at once: each row is released once.
+   */
+  releaseOrphanedReservations(rule: OrphanRule): Promise<ReleasedReservations>;
   /** A replica stopping cleanly: forgets its heartbeat, so anything it still holds is an orphan at once. */
   retireOwner(owner: string): Promise<void>;
   /**

@@ -8,6 +8,8 @@ import type { GatewayStore, ReservationLease } from '../../src/store/types.ts';
 import { type Harness, PG_URL, newKey, postgresHarness, postgresReachable, rand6, sqliteHarness } from './harness.ts';
 
 const T = 1_750_000_000_000;
+/** The old rule "stale when the last beat is before S", as the new one: interval 1 ms, one beat, judged at S + 1. */
+const staleBefore = (s: number) => ({ staleAfterBeats: 1, fallbackIntervalMs: 1, now: s + 1 });
 const lease = (owner: string, at = T): ReservationLease => ({ id: `res-${rand6()}${rand6()}`, owner, at });
 
 function describeReservations(name: 'sqlite' | 'postgres', makeHarness: () => Harness): void {
@@ -61,11 +63,38 @@ function describeReservations(name: 'sqlite' | 'postgres', makeHarness: () => Ha
       expect(await a.reserveBudget('no-such-key', 0.01, lease('owner-a'))).toBe(false);
     });
 
+    it('judges each replica by its own recorded interval, not the judge\'s (issue 25.6)', async () => {
+      const k = await a.createKey(newKey({ budgetUsd: 10 }));
+      const [slow, fast] = [`slow-${rand6()}`, `fast-${rand6()}`];
+      await a.heartbeat(slow, 10_000, T); // beats every 10 s
+      await b.heartbeat(fast, 500, T);
+      expect(await a.reserveBudget(k.id, 1, lease(slow))).toBe(true);
+      expect(await b.reserveBudget(k.id, 1, lease(fast))).toBe(true);
+      // 5 s later, judged by a replica beating every 500 ms: six of *its* beats have passed, not six of slow's.
+      const rule = { staleAfterBeats: 6, fallbackIntervalMs: 500 };
+      expect(await b.releaseOrphanedReservations({ ...rule, now: T + 5_000 })).toEqual({ reservations: 1, amountUsd: 1 }); // fast's own: 10 beats silent
+      expect(await reserved(k.name)).toBeCloseTo(1, 12);
+      // Six of slow's own beats silent: now it is dead.
+      expect(await b.releaseOrphanedReservations({ ...rule, now: T + 60_001 })).toEqual({ reservations: 1, amountUsd: 1 });
+    });
+
+    it("uses the database's clock: a replica that just beat is live whatever the caller's clock says", async () => {
+      const k = await a.createKey(newKey({ budgetUsd: 10 }));
+      const live = `live-${rand6()}`;
+      const old = `old-${rand6()}`;
+      await a.heartbeat(live, 100); // the database's now
+      await a.heartbeat(old, 100, Date.now() - 3_600_000); // an hour ago
+      expect(await a.reserveBudget(k.id, 1, lease(live))).toBe(true);
+      expect(await a.reserveBudget(k.id, 2, lease(old))).toBe(true);
+      expect(await b.releaseOrphanedReservations({ staleAfterBeats: 6, fallbackIntervalMs: 100 })).toEqual({ reservations: 1, amountUsd: 2 });
+      expect(await reserved(k.name)).toBeCloseTo(1, 12);
+    });
+
     it("releases a dead replica's reservations (and only those) once its heartbeat is stale", async () => {
       const k = await a.createKey(newKey({ budgetUsd: 10 }));
       const [dead, live] = [`dead-${rand6()}`, `live-${rand6()}`];
-      await a.heartbeat(dead, T);
-      await b.heartbeat(live, T);
+      await a.heartbeat(dead, 1, T);
+      await b.heartbeat(live, 1, T);
       const deadLeases = [lease(dead), lease(dead), lease(dead)];
       const liveLeases = [lease(live), lease(live)];
       for (const l of deadLeases) expect(await a.reserveBudget(k.id, 1, l)).toBe(true);
@@ -73,17 +102,17 @@ function describeReservations(name: 'sqlite' | 'postgres', makeHarness: () => Ha
       expect(await reserved(k.name)).toBeCloseTo(4, 12);
 
       // Both beat recently: nothing is released.
-      expect(await b.releaseOrphanedReservations(T - 1)).toEqual({ reservations: 0, amountUsd: 0 });
+      expect(await b.releaseOrphanedReservations(staleBefore(T - 1))).toEqual({ reservations: 0, amountUsd: 0 });
       expect(await reserved(k.name)).toBeCloseTo(4, 12);
 
       // Only the live one keeps beating.
-      await b.heartbeat(live, T + 100);
-      await a.heartbeat(live, T + 50); // an older beat never moves the heartbeat back
-      const released = await b.releaseOrphanedReservations(T + 60);
+      await b.heartbeat(live, 1, T + 100);
+      await a.heartbeat(live, 1, T + 50); // an older beat never moves the heartbeat back
+      const released = await b.releaseOrphanedReservations(staleBefore(T + 60));
       expect(released.reservations).toBe(3);
       expect(released.amountUsd).toBeCloseTo(3, 12);
       expect(await reserved(k.name)).toBeCloseTo(1, 12);
-      expect(await b.releaseOrphanedReservations(T + 60)).toEqual({ reservations: 0, amountUsd: 0 });
+      expect(await b.releaseOrphanedReservations(staleBefore(T + 60))).toEqual({ reservations: 0, amountUsd: 0 });
 
       // The "dead" replica was only partitioned: its late settle adds the spend but releases nothing twice.
       await a.settleBudget(k.id, deadLeases[0]!.id, 0.25);
@@ -101,20 +130,20 @@ function describeReservations(name: 'sqlite' | 'postgres', makeHarness: () => Ha
     it('a reservation whose owner never beat, or retired, is an orphan at once', async () => {
       const k = await a.createKey(newKey({ budgetUsd: 10 }));
       const retiring = `retiring-${rand6()}`;
-      await a.heartbeat(retiring, T + 10_000);
+      await a.heartbeat(retiring, 1, T + 10_000);
       expect(await a.reserveBudget(k.id, 2, lease(retiring))).toBe(true);
       expect(await a.reserveBudget(k.id, 3, lease(`never-beat-${rand6()}`))).toBe(true);
-      expect((await b.releaseOrphanedReservations(T)).reservations).toBe(1); // the one that never beat
+      expect((await b.releaseOrphanedReservations(staleBefore(T))).reservations).toBe(1); // the one that never beat
       await a.retireOwner(retiring);
-      expect((await b.releaseOrphanedReservations(T)).reservations).toBe(1);
+      expect((await b.releaseOrphanedReservations(staleBefore(T))).reservations).toBe(1);
       expect(await reserved(k.name)).toBe(0);
     });
 
     it('concurrent reapers and settles release each orphan exactly once', async () => {
       const k = await a.createKey(newKey({ budgetUsd: 100 }));
       const [dead, live] = [`dead-${rand6()}`, `live-${rand6()}`];
-      await a.heartbeat(dead, T);
-      await a.heartbeat(live, T + 1_000);
+      await a.heartbeat(dead, 1, T);
+      await a.heartbeat(live, 1, T + 1_000);
       const orphans = Array.from({ length: 40 }, () => lease(dead));
       const held = Array.from({ length: 10 }, () => lease(live));
       await Promise.all([...orphans.map((l) => a.reserveBudget(k.id, 1, l)), ...held.map((l) => b.reserveBudget(k.id, 0.5, l))]);
@@ -122,7 +151,7 @@ function describeReservations(name: 'sqlite' | 'postgres', makeHarness: () => Ha
 
       // Two reapers (one per replica) race each other and the dead replica's late settles of half its calls.
       const [[r1, r2]] = await Promise.all([
-        Promise.all([a.releaseOrphanedReservations(T + 500), b.releaseOrphanedReservations(T + 500)]),
+        Promise.all([a.releaseOrphanedReservations(staleBefore(T + 500)), b.releaseOrphanedReservations(staleBefore(T + 500))]),
         Promise.all(orphans.slice(0, 20).map((l, i) => (i % 2 ? a : b).settleBudget(k.id, l.id, 0.01))),
       ]);
       const rec = await a.findKeyByName(k.name);
