@@ -88,7 +88,7 @@ describe('the seed\'s /catalog routes (public, same data as the GraphQL fields)'
 describe('GET /catalog/gateway/{gateway}/stats', () => {
   const STATS = `query($range: TimeRange) { gatewayStats(timeRange: $range) {
     gateway timeRange scope totalRequests totalTokens promptTokens completionTokens totalCostUsd uniqueModels uniqueKeys
-    avgTokensPerSecond avgLatencyMs latencyP50Ms latencyP95Ms ttftP50Ms ttftP95Ms errorRate cancelledRequests bucketSeconds
+    avgTokensPerSecond avgLatencyMs latencyP50Ms latencyP95Ms ttftP50Ms ttftP95Ms errorRate cancelledRequests fallbackAttempts bucketSeconds
     byModel { model requests totalTokens costUsd avgLatencyMs errorRate } byKind { kind requests totalTokens costUsd avgLatencyMs errorRate }
     series { start requests totalTokens costUsd errors } } }`;
 
