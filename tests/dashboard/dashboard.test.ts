@@ -139,7 +139,9 @@ describe.skipIf(!hasChromium)('usage dashboard (headless Chromium)', { timeout: 
       await expect.poll(() => canvas.count()).toBe(1);
     }
     // Pixels of each chart's first series colour (exact for bar fills, most of a 2 px line's pixels).
-    const painted = await page.evaluate(() => {
+    // uPlot draws after layout (a ResizeObserver and an animation frame): on a loaded machine the canvas exists a
+    // moment before its pixels do, so wait until every chart is painted rather than reading it once.
+    const paintedNow = () => page.evaluate(() => {
       const rgb = (css: string): number[] => {
         const probe = document.createElement('span');
         probe.style.color = css;
@@ -161,6 +163,8 @@ describe.skipIf(!hasChromium)('usage dashboard (headless Chromium)', { timeout: 
       };
       return { requests: count('requests', '--c-requests'), cost: count('cost', '--c-cost'), latency: count('latency', '--c-p50'), ttft: count('ttft', '--c-p50'), models: count('models', '--c-cost') };
     });
+    await expect.poll(async () => Math.min(...Object.values(await paintedNow())), { timeout: 15_000 }).toBeGreaterThan(20);
+    const painted = await paintedNow();
     for (const [id, n] of Object.entries(painted)) expect(n, `${id} chart pixels`).toBeGreaterThan(20);
     // The requests chart's table: its buckets add up to the API's series.
     const table = page.getByTestId('chart-requests').locator('details');
