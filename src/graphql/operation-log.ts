@@ -23,11 +23,18 @@ export function operationLogPlugin(logger: Logger, metrics: GatewayMetrics): Apo
           const kind = operation?.operation ?? 'unknown';
           metrics.countOperation(kind, operationName, outcome);
           logger.info(
-            { requestId: contextValue.requestId, operationName: operationName ?? null, kind, durationMs: Math.round((performance.now() - started) * 10) / 10, outcome },
+            { requestId: contextValue.requestId, operationName: loggedName(operationName), kind, durationMs: Math.round((performance.now() - started) * 10) / 10, outcome },
             'graphql operation',
           );
         },
       };
     },
   };
+}
+
+/** Client-chosen: a 200 KB operationName must not become a 200 KB log line (metrics labels are bounded apart). */
+const MAX_LOGGED_NAME = 128;
+function loggedName(name: string | null | undefined): string | null {
+  if (name == null) return null;
+  return name.length <= MAX_LOGGED_NAME ? name : `${name.slice(0, MAX_LOGGED_NAME)}… (${name.length} chars)`;
 }

@@ -99,6 +99,9 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Gatew
   const pool = new pg.Pool({
     connectionString: withDefaultUser(options.connectionString),
     max: options.max ?? 10,
+    // A database that accepts TCP but never answers must not hang requests forever: a new connection that is not
+    // ready in 5 s fails (the request gets its error, /readyz already says 503 after 2 s).
+    connectionTimeoutMillis: 5_000,
     types: { getTypeParser },
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });

@@ -55,6 +55,21 @@ describe('the caller’s mistakes are BAD_USER_INPUT everywhere, never INTERNAL_
     expect(bugLines()).toEqual([]);
   });
 
+  it('a huge client-chosen operationName is cut in the log line, not logged whole', async () => {
+    const name = `Op${'x'.repeat(20_000)}`;
+    const before = logLines.length;
+    const res = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...stack.auth() },
+      body: JSON.stringify({ query: `query ${name} { me { name } }`, operationName: name }),
+    });
+    expect(res.status).toBe(200);
+    const lines = logLines.slice(before).filter((l) => l.includes('"operationName"'));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.length).toBeLessThan(2_000);
+    expect(lines.join('\n')).toContain('(20002 chars)');
+  });
+
   for (const message of [{ type: 'next', id: '1', payload: { data: {} } }, { type: 'connection_ack' }, { type: 'error', id: '1', payload: [] }]) {
     it(`graphql-ws: a client that sends the server-only "${message.type}" message is closed with 4400`, async () => {
       const socket = new WebSocket(stack.wsUrl, 'graphql-transport-ws');
