@@ -4,8 +4,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createServer } from 'node:net';
+import { ensureToolFolder } from '../../scripts/tool-folder.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** The bench's own packages (Portkey's gateway, autocannon): a tool folder, see scripts/tool-folder.ts. */
+export const BENCH_PEERS = 'bench/peers';
 
 /** The compiled entry points: the benchmark measures what `npm start` runs (plain node, no tsx loader). */
 const GATEWAY_ENTRY = 'dist/src/index.js';
@@ -181,10 +185,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Portkey's open-source gateway (npm `@portkey-ai/gateway`), the peer we compare against. */
+/** Portkey's open-source gateway (npm `@portkey-ai/gateway`), the peer we compare against. Installed on first use
+ * in bench/peers/ (its own package.json and lock file: the root `npm ci` does not carry it). */
 export async function startPortkey(): Promise<Proc> {
   const port = await freePort();
-  const entry = new URL('../../node_modules/@portkey-ai/gateway/build/start-server.js', import.meta.url).pathname;
+  const peers = await ensureToolFolder(BENCH_PEERS);
+  const entry = join(peers, 'node_modules/@portkey-ai/gateway/build/start-server.js');
   const proc = await startChild(process.execPath, [entry, `--port=${port}`, '--headless'], { NODE_ENV: 'production' }, /(Ready for connections)/, 'portkey');
   return { ...proc, url: `http://127.0.0.1:${port}` };
 }

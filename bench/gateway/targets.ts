@@ -1,6 +1,15 @@
 import { Agent, request } from 'node:http';
-import autocannon from 'autocannon';
-import { cpuMs } from './procs.ts';
+import { importFrom } from '../../scripts/tool-folder.ts';
+import { BENCH_PEERS, cpuMs } from './procs.ts';
+
+/** The part of autocannon's API the 16-client runs use (autocannon lives in bench/peers/, not in the root install). */
+type Autocannon = (opts: { url: string; method: 'POST'; headers: Record<string, string>; body: string; connections: number; duration: number }) => Promise<{
+  requests: { total: number; average: number };
+  latency: { p99: number };
+  non2xx: number;
+  errors: number;
+}>;
+const loadAutocannon = async () => (await importFrom<{ autocannon: Autocannon }>(BENCH_PEERS, 'index.js')).autocannon;
 
 export const MODEL = 'meta-llama/Llama-3.3-70B-Instruct-Turbo';
 const messages = [{ role: 'user', content: 'benchmark the gateway overhead please' }];
@@ -147,6 +156,7 @@ export interface Throughput {
  * to noise, and the real measure of what a gateway costs.
  */
 export async function measureThroughput(list: Target[], pids: Record<string, number>, seconds: number, log: (msg: string) => void): Promise<Record<string, Throughput>> {
+  const autocannon = await loadAutocannon();
   const result: Record<string, Throughput> = {};
   let directRps = 0;
   for (const target of list) {
