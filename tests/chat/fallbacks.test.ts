@@ -200,7 +200,7 @@ describe('REST: OpenRouter\'s "models"', () => {
     stack.sim.addFault({ route: 'chat', model: LLAMA, status: 503, times: Infinity });
     const res = await postChat(stack, { models: [LLAMA, LLAMA8], messages: [{ role: 'user', content: 'hello' }] }, k.headers);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.model).toBe(LLAMA8);
     expect(body.attempts.map((a: { model: string; code: string | null }) => [a.model, a.code])).toEqual([[LLAMA, 'UPSTREAM_UNAVAILABLE'], [LLAMA8, null]]);
 
@@ -219,7 +219,7 @@ describe('REST: OpenRouter\'s "models"', () => {
     stack.sim.addFault({ route: 'chat', status: 503, times: Infinity });
     const res = await postChat(stack, { model: LLAMA, models: [MISTRAL], messages: [{ role: 'user', content: 'hello' }] }, k.headers);
     expect(res.status).toBe(503);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.error.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(body.error.message).toContain(`${LLAMA} (UPSTREAM_UNAVAILABLE), ${MISTRAL} (UPSTREAM_UNAVAILABLE)`);
   });

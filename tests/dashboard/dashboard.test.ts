@@ -1,3 +1,5 @@
+// The functions given to page.evaluate run in the browser: they use the DOM's globals (document, sessionStorage…).
+/// <reference lib="dom" />
 /**
  * End to end: GET /dashboard in headless Chromium (Debian's `chromium`, driven by playwright-core, as the
  * playground's test does) against a real gateway + Together simulator. After real traffic the page shows the

@@ -99,6 +99,6 @@ describe('one scrubber on every surface', () => {
       body: JSON.stringify({ model: LLAMA, messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(rest.status).toBe(401);
-    expect((await rest.json()).error.message).toContain('Authorization: Bearer <key>');
+    expect(((await rest.json()) as any).error.message).toContain('Authorization: Bearer <key>');
   });
 });

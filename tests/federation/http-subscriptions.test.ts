@@ -6,13 +6,14 @@
  */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type GatewayRuntime, createGatewayRuntime } from '@graphql-hive/gateway-runtime';
-import httpTransport from '@graphql-mesh/transport-http';
 import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_SUBGRAPH_NAME, composeSupergraph } from '../../src/federation/compose.ts';
 import { chatInput, newKey, waitForRows } from '../faults/helpers.ts';
 import { CHAT_STREAM, type Stack, startStack } from '../helpers/stack.ts';
+import { type GatewayRuntime, loadRouterTools } from './router-tools.ts';
+
+const { createGatewayRuntime, httpTransport } = await loadRouterTools();
 
 let stack: Stack;
 let supergraphSdl: string;

@@ -11,12 +11,8 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { type GatewayRuntime, createGatewayRuntime, getGraphQLWSOptions } from '@graphql-hive/gateway-runtime';
-import httpTransport from '@graphql-mesh/transport-http';
-import wsTransport from '@graphql-mesh/transport-ws';
 import { type Client, createClient } from 'graphql-ws';
 import { type Extra, useServer } from 'graphql-ws/use/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +22,9 @@ import { createTogetherSimulator, type TogetherSimulator } from '../../src/simul
 import { CHAT_MUTATION, CHAT_STREAM, LLAMA, runStream, userMessage } from '../helpers/stack.ts';
 import { type GatewayProcess, GatewayProcesses } from '../helpers/processes.ts';
 import { FAVORITES_SDL, type FavoritesSubgraph, startFavoritesSubgraph } from './favorites-subgraph.ts';
+import { type GatewayRuntime, loadRouterTools } from './router-tools.ts';
+
+const { ApolloGateway, RemoteGraphQLDataSource, createGatewayRuntime, getGraphQLWSOptions, httpTransport, wsTransport } = await loadRouterTools();
 
 const ADMIN = 'federation-test-admin-key-0123456789abcdef';
 const BEARER = `Bearer ${ADMIN}`;

@@ -7,14 +7,15 @@
  */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type GatewayRuntime, createGatewayRuntime } from '@graphql-hive/gateway-runtime';
-import httpTransport from '@graphql-mesh/transport-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_SUBGRAPH_NAME, composeSupergraph } from '../../src/federation/compose.ts';
 import { createTogetherSimulator, type TogetherSimulator } from '../../src/simulator/index.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { type GatewayProcess, GatewayProcesses } from '../helpers/processes.ts';
 import { LLAMA, TEST_UPSTREAM_KEY } from '../helpers/stack.ts';
+import { type GatewayRuntime, loadRouterTools } from './router-tools.ts';
+
+const { createGatewayRuntime, httpTransport } = await loadRouterTools();
 
 const ADMIN_KEY = 'gw_hive_trace_admin_key_0123456789abcdef';
 const CLIENT_TRACE = 'c0ffee00c0ffee00c0ffee00c0ffee01';

@@ -42,7 +42,7 @@ describe('budgeted keys and models without a price', () => {
       body: JSON.stringify({ model: MOA, messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(rest.status).toBe(403);
-    expect((await rest.json()).error).toMatchObject({ code: 'FORBIDDEN', type: 'permission_error' });
+    expect(((await rest.json()) as any).error).toMatchObject({ code: 'FORBIDDEN', type: 'permission_error' });
     expect(stack.sim.stats.chatCalls).toBe(calls);
   });
 
