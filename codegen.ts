@@ -1,3 +1,4 @@
+// The type comes from tools/codegen/ (installed by `npm run codegen`), so the root typecheck does not read this file.
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /**
