@@ -137,6 +137,10 @@ function bufferedStdout(): { stream: ReturnType<typeof pinoDestination>; linePen
   stream.once('close', () => (closed = true));
   const flush = (): void => {
     if (!pending || closed) return;
+    // sonic-boom's flush() does nothing while a write is in flight, and writes no more than minLength after it:
+    // keep the lines pending for the next tick, or they wait for 4 KiB more (a `gateway listening` line after a
+    // warning, on a loaded machine, stayed unwritten and a supervisor waiting for it gave up).
+    if ((stream as unknown as { _writing?: boolean })._writing) return;
     pending = false;
     stream.flush();
   };
