@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type Proc, runBench, startChild, startGateway, startSimulator } from '../gateway/procs.ts';
+import { type Proc, runBench, startFloorProxy, startGateway, startSimulator } from '../gateway/procs.ts';
 import { sseStream, summarize } from '../gateway/streams.ts';
 import { type Target, measureAddedLatency, measureThroughput, targets } from '../gateway/targets.ts';
 
@@ -18,13 +18,10 @@ const n = smoke ? 20 : 2000;
 const procs: Proc[] = [];
 const log = (msg: string): void => void process.stderr.write(`[floor] ${msg}\n`);
 
-const startFloor = (upstream: string, sdk: boolean): Promise<Proc> =>
-  startChild(process.execPath, ['bench/floor/floor-proxy.js', '--upstream', upstream, ...(sdk ? ['--sdk'] : [])], {}, /FLOOR_URL=(\S+)/, 'floor proxy');
-
 async function faces(sim: string) {
   const gateway = await startGateway(sim);
-  const floorRaw = await startFloor(sim, false);
-  const floorSdk = await startFloor(sim, true);
+  const floorRaw = await startFloorProxy(sim);
+  const floorSdk = await startFloorProxy(sim, { sdk: true });
   procs.push(gateway, floorRaw, floorSdk);
   const [direct, rest] = targets({ sim, gateway: gateway.url, key: gateway.key });
   const asFloor = (name: string, url: string): Target => ({ ...direct!, name, url: `${url}/v1/chat/completions` });

@@ -13,9 +13,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type GatewayProc, type Proc, rssMiB, runBench, startGateway, startPortkey, startSimulator } from './procs.ts';
+import { type GatewayProc, type Proc, rssMiB, runBench, startFloorProxy, startGateway, startPortkey, startSimulator } from './procs.ts';
 import { type StreamStats, graphqlHttpStream, graphqlStream, sseStream, summarize, wsClient } from './streams.ts';
-import { measureAddedLatency, measureLatency, measureThroughput, post, targets } from './targets.ts';
+import { endpointTargets, measureAddedLatency, measureLatency, measureThroughput, post, targets } from './targets.ts';
 
 const { values } = parseArgs({
   options: { smoke: { type: 'boolean' }, 'soak-minutes': { type: 'string' }, out: { type: 'string' }, 'no-portkey': { type: 'boolean' }, 'soak-only': { type: 'boolean' }, only: { type: 'string' } },
@@ -37,10 +37,11 @@ const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
 const simControl = (simUrl: string) => simUrl.replace(/\/v1$/, '');
 const simStats = async (simUrl: string) => (await fetch(`${simControl(simUrl)}/__sim/stats`)).json() as Promise<{ modelsCalls: number; openStreams: number }>;
 
-const latencySection = (urls: { sim: string; gateway: string; key: string; portkey?: string; budgetedKey?: string }, count = scale.latencyN) =>
-  measureAddedLatency(targets(urls), count, scale.warmup, log);
+/** Chat four ways plus the bare proxy, then the other endpoints and the fallback call (issue 23), interleaved. */
+const latencySection = (urls: { sim: string; gateway: string; key: string; portkey?: string; budgetedKey?: string; proxy?: string }, count = scale.latencyN) =>
+  measureAddedLatency([...targets(urls), ...endpointTargets(urls)], count, scale.warmup, log);
 
-async function streamingSection(simUrl: string, gateway: GatewayProc) {
+async function streamingSection(simUrl: string, gateway: GatewayProc, proxy: Proc) {
   const gatewayUrl = gateway.url;
   const result: Record<string, Record<string, StreamStats & { addedTtftP50: number; addedGapMean: number }>> = {};
   for (const concurrency of [1, scale.streamsMany]) {
@@ -54,6 +55,8 @@ async function streamingSection(simUrl: string, gateway: GatewayProc) {
     const clients = Array.from({ length: Math.ceil(concurrency / 20) }, () => wsClient(gatewayUrl, gateway.key));
     let next = 0;
     const direct = await run(() => sseStream(simUrl, 'bench-upstream-key'));
+    // The bare proxy relays the simulator's bytes as they come: the least a Node hop adds to a first token.
+    const viaProxy = await run(() => sseStream(`${proxy.url}/v1`, 'bench-upstream-key'));
     const sse = await run(() => sseStream(`${gatewayUrl}/v1`, gateway.key));
     const ws = await run(() => graphqlStream(clients[next++ % clients.length]!));
     await Promise.all(clients.map((c) => c.dispose()));
@@ -61,7 +64,7 @@ async function streamingSection(simUrl: string, gateway: GatewayProc) {
     const overSse = await run(() => graphqlHttpStream(gatewayUrl, gateway.key, 'sse'));
     const overMultipart = await run(() => graphqlHttpStream(gatewayUrl, gateway.key, 'multipart'));
     const added = (s: StreamStats) => ({ ...s, addedTtftP50: s.ttftP50 - direct.ttftP50, addedGapMean: s.gapMean - direct.gapMean });
-    result[`${concurrency}`] = { direct: added(direct), restSse: added(sse), chatStream: added(ws), chatStreamSse: added(overSse), chatStreamMultipart: added(overMultipart) };
+    result[`${concurrency}`] = { direct: added(direct), proxySse: added(viaProxy), restSse: added(sse), chatStream: added(ws), chatStreamSse: added(overSse), chatStreamMultipart: added(overMultipart) };
     if (concurrency === 1) {
       // graphql-ws's default client closes its socket after each subscription: the next stream reconnects first.
       const closing = wsClient(gatewayUrl, gateway.key, { keepOpen: false });
@@ -69,7 +72,7 @@ async function streamingSection(simUrl: string, gateway: GatewayProc) {
       await closing.dispose();
     }
     log(
-      `streams x${concurrency}: TTFT p50 direct ${direct.ttftP50.toFixed(2)} / SSE ${sse.ttftP50.toFixed(2)} / chatStream ${ws.ttftP50.toFixed(2)}` +
+      `streams x${concurrency}: TTFT p50 direct ${direct.ttftP50.toFixed(2)} / proxy ${viaProxy.ttftP50.toFixed(2)} / SSE ${sse.ttftP50.toFixed(2)} / chatStream ${ws.ttftP50.toFixed(2)}` +
         ` (over SSE ${overSse.ttftP50.toFixed(2)}, multipart ${overMultipart.ttftP50.toFixed(2)}) ms`,
     );
   }
@@ -85,7 +88,8 @@ async function memorySection(sim: Proc, gw: GatewayProc, peers: GatewayProc[]) {
   const afterCall = rssMiB(gw.pid);
   // Idle = no request for 30 s. V8's memory reducer gives back the young generation that start-up grew
   // (tens of MiB) only after ~10-15 s without work: a reading right after a call is not what idle costs.
-  await new Promise((r) => setTimeout(r, smoke ? 1000 : 30_000));
+  const idleMs = smoke ? 1000 : 30_000;
+  await new Promise((r) => setTimeout(r, idleMs));
   const idleSamples = idleOnes.map((g) => rssMiB(g.pid)).sort((a, b) => a - b);
   const idle = idleSamples[Math.floor(idleSamples.length / 2)]!;
   const clients = Array.from({ length: Math.ceil(scale.openStreams / 20) }, () => wsClient(gw.url, gw.key));
@@ -99,7 +103,25 @@ async function memorySection(sim: Proc, gw: GatewayProc, peers: GatewayProc[]) {
   log(`memory: ${afterCall.toFixed(1)} MiB right after a call, idle ${idle.toFixed(1)} MiB (median of ${idleSamples.map((x) => x.toFixed(1)).join(', ')}), ${open} open streams ${withStreams.toFixed(1)} MiB`);
   await Promise.all(pending);
   await Promise.all(clients.map((c) => c.dispose()));
-  return { rssRightAfterCallMiB: afterCall, idleRssMiB: idle, idleRssSamplesMiB: idleSamples, openStreams: open, rssWithStreamsMiB: withStreams };
+  // Idle after load (issue 23: ≤ 100 MB after a 16-client burst too): each gateway in turn serves REST chat at 16
+  // clients for the throughput section's duration, then all idle as long as above (the first has also held the
+  // open streams). What load leaves behind (SQLite's page cache, a grown heap) is what a replica idles with.
+  for (const g of idleOnes) {
+    await measureThroughput([targets({ sim: sim.url, gateway: g.url, key: g.key })[1]!], { rest: g.pid }, scale.throughputSec, () => undefined);
+  }
+  await new Promise((r) => setTimeout(r, idleMs));
+  const afterLoadSamples = idleOnes.map((g) => rssMiB(g.pid)).sort((a, b) => a - b);
+  const idleAfterLoad = afterLoadSamples[Math.floor(afterLoadSamples.length / 2)]!;
+  log(`memory: idle after a 16-client burst ${idleAfterLoad.toFixed(1)} MiB (median of ${afterLoadSamples.map((x) => x.toFixed(1)).join(', ')})`);
+  return {
+    rssRightAfterCallMiB: afterCall,
+    idleRssMiB: idle,
+    idleRssSamplesMiB: idleSamples,
+    openStreams: open,
+    rssWithStreamsMiB: withStreams,
+    idleAfterLoadRssMiB: idleAfterLoad,
+    idleAfterLoadRssSamplesMiB: afterLoadSamples,
+  };
 }
 
 async function soakSection(sim: Proc, gw: GatewayProc) {
@@ -223,7 +245,7 @@ async function main() {
       track(startSimulator({ latencyMs: 20 })),
       track(startSimulator({ chunkDelayMs: 20 })),
     ]);
-    const [gw0, gw20, gwStream, gwMemory, gwCache, gwSoak, portkey] = await Promise.all([
+    const [gw0, gw20, gwStream, gwMemory, gwCache, gwSoak, portkey, proxy0, proxy20, proxyStream] = await Promise.all([
       track(startGateway(sim0.url)),
       track(startGateway(sim20.url)),
       track(startGateway(simStream.url)),
@@ -231,17 +253,25 @@ async function main() {
       track(startGateway(simCache.url)),
       track(startGateway(simSoak.url)),
       values['no-portkey'] ? Promise.resolve(undefined) : track(startPortkey()),
+      // The bare pass-through proxy beside each gateway that is compared with direct calls (issue 23's yardstick).
+      track(startFloorProxy(sim0.url)),
+      track(startFloorProxy(sim20.url)),
+      track(startFloorProxy(simStream.url)),
     ]);
     if (wanted('latency')) {
       results.latency1Client = {
-        upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, key: gw0.key, portkey: portkey?.url, budgetedKey: gw0.budgetedKey }),
+        upstream0ms: await latencySection({ sim: sim0.url, gateway: gw0.url, key: gw0.key, portkey: portkey?.url, budgetedKey: gw0.budgetedKey, proxy: proxy0.url }),
         // 20 ms per call: a quarter of the samples keeps this section under a minute per target.
-        upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, key: gw20.key, portkey: portkey?.url, budgetedKey: gw20.budgetedKey }, Math.max(20, scale.latencyN / 4)),
+        upstream20ms: await latencySection({ sim: sim20.url, gateway: gw20.url, key: gw20.key, portkey: portkey?.url, budgetedKey: gw20.budgetedKey, proxy: proxy20.url }, Math.max(20, scale.latencyN / 4)),
       };
     }
-    const pids = { direct: sim20.pid, rest: gw20.pid, graphql: gw20.pid, ...(portkey ? { portkey: portkey.pid } : {}) };
-    if (wanted('throughput')) results.throughput16Clients = { upstream20ms: await measureThroughput(targets({ sim: sim20.url, gateway: gw20.url, key: gw20.key, portkey: portkey?.url }), pids, scale.throughputSec, log) };
-    if (wanted('streaming')) results.streaming = await streamingSection(simStream.url, gwStream);
+    const pids = { direct: sim20.pid, proxy: proxy20.pid, rest: gw20.pid, graphql: gw20.pid, restFallback: gw20.pid, ...(portkey ? { portkey: portkey.pid } : {}) };
+    if (wanted('throughput')) {
+      const urls20 = { sim: sim20.url, gateway: gw20.url, key: gw20.key, portkey: portkey?.url, proxy: proxy20.url };
+      const list = [...targets(urls20), ...endpointTargets(urls20).filter((t) => t.name === 'restFallback')];
+      results.throughput16Clients = { upstream20ms: await measureThroughput(list, pids, scale.throughputSec, log) };
+    }
+    if (wanted('streaming')) results.streaming = await streamingSection(simStream.url, gwStream, proxyStream);
     if (wanted('memory')) {
       const peers = await Promise.all(Array.from({ length: smoke ? 1 : 4 }, () => track(startGateway(simMemory.url))));
       results.memory = await memorySection(simMemory, gwMemory, peers);

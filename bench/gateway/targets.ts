@@ -15,15 +15,24 @@ export const MODEL = 'meta-llama/Llama-3.3-70B-Instruct-Turbo';
 const messages = [{ role: 'user', content: 'benchmark the gateway overhead please' }];
 const CHAT_MUTATION = `mutation B($input: ChatCompletionInput!) { chatCompletion(input: $input) { id content finishReason costUsd usage { totalTokens } } }`;
 
+/** A chat model of the simulator's catalog other than MODEL: the fallback named in `models`, never called. */
+export const FALLBACK_MODEL = 'meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo';
+export const EMBEDDING_MODEL = 'BAAI/bge-base-en-v1.5';
+
 export interface Target {
   name: string;
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** The target its added latency is measured against (default: the first of the list, direct chat). */
+  baseline?: string;
 }
 
-/** The same chat call, four ways: straight to the simulator, our REST, our GraphQL, and Portkey. */
-export function targets(urls: { sim: string; gateway: string; key: string; portkey?: string; budgetedKey?: string }): Target[] {
+/**
+ * The same chat call, five ways: straight to the simulator, our REST, our GraphQL, the bare pass-through proxy
+ * (bench/floor/floor-proxy.js, the least any Node hop adds: issue 23's targets are ratios to it) and Portkey.
+ */
+export function targets(urls: { sim: string; gateway: string; key: string; portkey?: string; budgetedKey?: string; proxy?: string }): Target[] {
   const openaiBody = JSON.stringify({ model: MODEL, messages, max_tokens: 16 });
   const list: Target[] = [
     { name: 'direct', url: `${urls.sim}/chat/completions`, headers: { authorization: 'Bearer bench-upstream-key' }, body: openaiBody },
@@ -35,6 +44,7 @@ export function targets(urls: { sim: string; gateway: string; key: string; portk
       body: JSON.stringify({ query: CHAT_MUTATION, variables: { input: { model: MODEL, messages: [{ role: 'USER', content: messages[0]!.content }], maxTokens: 16 } } }),
     },
   ];
+  if (urls.proxy) list.push({ ...list[0]!, name: 'proxy', url: `${urls.proxy}/v1/chat/completions` });
   if (urls.portkey) {
     list.push({
       name: 'portkey',
@@ -46,6 +56,24 @@ export function targets(urls: { sim: string; gateway: string; key: string; portk
   // Last, so the indexes above stay put: the same REST call with a budgeted key (a reservation and a settlement).
   if (urls.budgetedKey) list.push({ ...list[1]!, name: 'restBudgeted', headers: { authorization: `Bearer ${urls.budgetedKey}` } });
   return list;
+}
+
+/**
+ * The other doors to the same core, each at one client (issue 23): OpenAI's Responses API, Anthropic's Messages
+ * API, embeddings (against direct embeddings calls, not chat), and the REST chat call naming a fallback model
+ * that is never needed (`restFallback`: what `models` costs when the first model answers).
+ */
+export function endpointTargets(urls: { sim: string; gateway: string; key: string }): Target[] {
+  const content = messages[0]!.content;
+  const auth = { authorization: `Bearer ${urls.key}` };
+  const embeddingsBody = JSON.stringify({ model: EMBEDDING_MODEL, input: [content] });
+  return [
+    { name: 'restFallback', url: `${urls.gateway}/v1/chat/completions`, headers: auth, body: JSON.stringify({ model: MODEL, models: [FALLBACK_MODEL], messages, max_tokens: 16 }) },
+    { name: 'responses', url: `${urls.gateway}/v1/responses`, headers: auth, body: JSON.stringify({ model: MODEL, input: content, max_output_tokens: 16 }) },
+    { name: 'messages', url: `${urls.gateway}/v1/messages`, headers: { 'x-api-key': urls.key, 'anthropic-version': '2023-06-01' }, body: JSON.stringify({ model: MODEL, messages, max_tokens: 16 }) },
+    { name: 'directEmbeddings', url: `${urls.sim}/embeddings`, headers: { authorization: 'Bearer bench-upstream-key' }, body: embeddingsBody },
+    { name: 'embeddings', url: `${urls.gateway}/v1/embeddings`, headers: auth, body: embeddingsBody, baseline: 'directEmbeddings' },
+  ];
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -112,7 +140,8 @@ function latencyStats(samples: number[], errors: number): LatencyStats {
 export type AddedLatency = LatencyStats & { addedP50: number; addedP99: number };
 
 /**
- * Each target at one client; the first target is the direct baseline the others are compared with. The targets
+ * Each target at one client; the first target is the direct baseline the others are compared with (unless a
+ * target names its own `baseline`, listed before it). The targets
  * take turns in blocks of at most 200 calls, so that a change in the machine's load during the section (it is
  * shared, and drifts over minutes) falls on every target alike instead of on whichever ran at that moment.
  * (Until 2026-12-07 each target ran its whole count in turn: recorded results before then were measured so.)
@@ -130,13 +159,13 @@ export async function measureAddedLatency(list: Target[], count: number, warmup:
       errors.set(target.name, errors.get(target.name)! + (await sample(target, size, samples.get(target.name)!)));
     }
   }
+  const stats = new Map(list.map((t) => [t.name, latencyStats(samples.get(t.name)!, errors.get(t.name)!)]));
   const result: Record<string, AddedLatency> = {};
-  let direct: LatencyStats | undefined;
   for (const target of list) {
-    const stats = latencyStats(samples.get(target.name)!, errors.get(target.name)!);
-    direct ??= stats;
-    result[target.name] = { ...stats, addedP50: stats.p50 - direct.p50, addedP99: stats.p99 - direct.p99 };
-    log(`latency ${target.name}: p50 ${stats.p50.toFixed(3)} ms (added ${(stats.p50 - direct.p50).toFixed(3)}), p99 ${stats.p99.toFixed(3)} ms, errors ${stats.errors}`);
+    const s = stats.get(target.name)!;
+    const base = stats.get(target.baseline ?? list[0]!.name)!;
+    result[target.name] = { ...s, addedP50: s.p50 - base.p50, addedP99: s.p99 - base.p99 };
+    log(`latency ${target.name}: p50 ${s.p50.toFixed(3)} ms (added ${(s.p50 - base.p50).toFixed(3)}), p99 ${s.p99.toFixed(3)} ms, errors ${s.errors}`);
   }
   return result;
 }
