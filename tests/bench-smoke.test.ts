@@ -38,6 +38,11 @@ describe('npm run bench -- --smoke', () => {
     expect(r.cache).toMatchObject({ coldQueries: 30, failed: 0, upstreamCalls: 1 });
     expect(r.soak.streamsCompleted + r.soak.streamsDisconnected).toBeGreaterThan(0);
     expect(r.soak.openUpstreamStreamsAfter).toBe(0);
+    // Cluster mode: one process and a primary with two workers, both faces, every call answered.
+    for (const run of ['restWorkers1', 'restWorkers2', 'graphqlWorkers1', 'graphqlWorkers2']) {
+      expect(r.cluster16Clients.upstream20ms[run], run).toMatchObject({ non2xx: 0, errors: 0 });
+      expect(r.cluster16Clients.upstream20ms[run].cpuMsPerRequest, run).toBeGreaterThan(0);
+    }
 
     // The report reads this run: issue 23's table has a verdict on every row, from figures of this run (the proxy
     // was found in every section). Which verdict is never checked: a smoke run's figures mean nothing.

@@ -220,6 +220,34 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+/**
+ * CPU time of a process and all its descendants (a cluster gateway's primary and workers), in ms: /proc's
+ * utime + stime of each, found by parent pid. A process that ended in between is not counted.
+ */
+export function treeCpuMs(root: number): number {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      // gone since the listing
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  let total = 0;
+  for (const pid of tree) {
+    try {
+      total += cpuMs(pid);
+    } catch {
+      // ended
+    }
+  }
+  return total;
+}
+
 /** Runs a benchmark's main: exit 0 when done; on failure, the stack on stderr, every child stopped, exit 1. */
 export function runBench(name: string, procs: Proc[], main: () => Promise<void>): void {
   main().then(

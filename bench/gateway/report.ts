@@ -175,6 +175,19 @@ for (const [concurrency, faces] of Object.entries(r.streaming as Record<string, 
   }
 }
 out();
+const clusterRuns: Record<string, any> | undefined = r.cluster16Clients?.upstream20ms;
+if (clusterRuns) {
+  out('### Cluster mode (WEB_CONCURRENCY), 16 clients, 20 ms upstream');
+  out();
+  out('| face | workers | req/s | of direct | ÷ 1 worker | p99 ms | CPU ms per request (primary + workers) |');
+  out('|---|---|---|---|---|---|---|');
+  for (const [name, s] of Object.entries(clusterRuns)) {
+    if (name === 'direct') continue;
+    const face = name.replace(/Workers\d+$/, '');
+    out(`| ${face} | ${s.workers} | ${f(s.reqPerSec, 0)} | ${pct(s.ratio)} | ${s.workers === 1 ? '' : f(ratio(s.reqPerSec, clusterRuns[`${face}Workers1`]?.reqPerSec))} | ${f(s.p99, 0)} | ${f(s.cpuMsPerRequest, 3)} |`);
+  }
+  out();
+}
 out('### Memory, cache');
 out();
 out('| measure | value |');

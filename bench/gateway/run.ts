@@ -6,14 +6,14 @@
  *   --out FILE         JSON results (default bench/results/gateway.json)
  *   --no-portkey       skip the peer gateway
  *   --soak-only        only the memory soak (results merged into the --out file)
- *   --only a,b         only these sections (latency, throughput, streaming, memory, cache, soak), merged into the
+ *   --only a,b         only these sections (latency, throughput, streaming, memory, cache, soak, cluster), merged into the
  *                      --out file (the other sections are kept); for profiling
  *                      one path (BENCH_GATEWAY_NODE_ARGS="--cpu-prof" adds node flags to the gateways)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type GatewayProc, type Proc, rssMiB, runBench, startFloorProxy, startGateway, startPortkey, startSimulator } from './procs.ts';
+import { type GatewayProc, type Proc, rssMiB, runBench, startFloorProxy, startGateway, startPortkey, startSimulator, treeCpuMs } from './procs.ts';
 import { type StreamStats, graphqlHttpStream, graphqlStream, sseStream, summarize, wsClient } from './streams.ts';
 import { endpointTargets, measureAddedLatency, measureLatency, measureThroughput, post, targets } from './targets.ts';
 
@@ -204,6 +204,34 @@ async function heapTotalMiB(gatewayUrl: string): Promise<number | null> {
   }
 }
 
+/**
+ * Cluster mode (WEB_CONCURRENCY): 16 clients at 20 ms upstream on one gateway process and on a primary with two
+ * workers, REST and GraphQL, after direct calls. CPU per call is the whole tree's (primary and workers). On two
+ * cores shared with the client and the simulator, two workers have little idle CPU to use: the figure says what
+ * the mode costs or gains here, not what it does on a machine with cores to spare.
+ */
+async function clusterSection(sim: Proc) {
+  const gateways = [
+    { workers: 1, gw: await track(startGateway(sim.url)) },
+    { workers: 2, gw: await track(startGateway(sim.url, { env: { WEB_CONCURRENCY: '2' } })) },
+  ];
+  const [direct] = targets({ sim: sim.url, gateway: '', key: '' });
+  const base = (await measureThroughput([direct!], { direct: sim.pid }, scale.throughputSec, log)).direct!;
+  const result: Record<string, unknown> = { direct: base };
+  for (const face of ['rest', 'graphql'] as const) {
+    for (const { workers, gw } of gateways) {
+      const target = targets({ sim: sim.url, gateway: gw.url, key: gw.key }).find((t) => t.name === face)!;
+      const cpuBefore = treeCpuMs(gw.pid);
+      const t = (await measureThroughput([target], { [face]: gw.pid }, scale.throughputSec, () => undefined))[face]!;
+      const cpuMsPerRequest = (treeCpuMs(gw.pid) - cpuBefore) / Math.max(1, t.requests);
+      result[`${face}Workers${workers}`] = { ...t, workers, ratio: t.reqPerSec / base.reqPerSec, cpuMsPerRequest };
+      log(`cluster ${face}, ${workers} worker(s): ${t.reqPerSec.toFixed(0)} req/s (${((t.reqPerSec / base.reqPerSec) * 100).toFixed(1)} % of direct), ${cpuMsPerRequest.toFixed(3)} ms CPU/request (tree)`);
+    }
+  }
+  await Promise.all(gateways.map(({ gw }) => gw.stop()));
+  return result;
+}
+
 async function cacheSection(sim: Proc, gw: Proc) {
   const query = { name: 'models', url: `${gw.url}/graphql`, headers: {}, body: JSON.stringify({ query: '{ models { id } }' }) };
   const cold = await Promise.all(Array.from({ length: scale.cacheQueries }, () => post(query)));
@@ -278,6 +306,7 @@ async function main() {
     }
     if (wanted('cache')) results.cache = await cacheSection(simCache, gwCache);
     if (wanted('soak')) results.soak = await soakSection(simSoak, gwSoak);
+    if (wanted('cluster')) results.cluster16Clients = { upstream20ms: await clusterSection(sim20) };
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
   }

@@ -172,6 +172,8 @@ export async function measureAddedLatency(list: Target[], count: number, warmup:
 
 export interface Throughput {
   reqPerSec: number;
+  /** Requests completed in the run. */
+  requests: number;
   ratio: number;
   non2xx: number;
   errors: number;
@@ -195,7 +197,7 @@ export async function measureThroughput(list: Target[], pids: Record<string, num
     const cpuPerRequest = (cpuMs(pid) - cpuBefore) / Math.max(1, r.requests.total);
     const rps = r.requests.average;
     directRps ||= rps;
-    result[target.name] = { reqPerSec: rps, ratio: rps / directRps, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99, cpuMsPerRequest: cpuPerRequest };
+    result[target.name] = { reqPerSec: rps, requests: r.requests.total, ratio: rps / directRps, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99, cpuMsPerRequest: cpuPerRequest };
     log(`16 clients ${target.name}: ${rps.toFixed(0)} req/s (${((rps / directRps) * 100).toFixed(1)} % of direct), ${cpuPerRequest.toFixed(3)} ms CPU/request`);
   }
   return result;

@@ -17,6 +17,8 @@ export interface GatewayConfig {
   upstreamMaxRetries: number;
   /** On shutdown, how long in-flight calls and streams may take to finish before they are ended. */
   drainTimeoutMs: number;
+  /** Worker processes sharing the port (node:cluster, src/cluster.ts); 1: one process, no cluster. */
+  webConcurrency: number;
   /** Largest `content` of one chat message, in characters. */
   maxMessageChars: number;
   /** Largest number of messages in one chat request. */
@@ -149,6 +151,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     streamIdleTimeoutMs: intFrom(env, 'STREAM_IDLE_TIMEOUT_MS', 30_000, 1),
     upstreamMaxRetries: intFrom(env, 'UPSTREAM_MAX_RETRIES', 2),
     drainTimeoutMs: intFrom(env, 'DRAIN_TIMEOUT_MS', 10_000),
+    webConcurrency: intFrom(env, 'WEB_CONCURRENCY', 1, 1),
     maxMessageChars: intFrom(env, 'MAX_MESSAGE_CHARS', 200_000, 1),
     maxMessages: intFrom(env, 'MAX_MESSAGES', 500, 1),
     logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
