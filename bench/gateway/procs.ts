@@ -73,7 +73,11 @@ export function startChild(cmd: string, args: string[], env: Record<string, stri
   let output = '';
   return new Promise((resolve, reject) => {
     // 60 s: a whole tree starts at once on a shared 2-core machine (a cluster gateway is three processes).
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 60 s:\n${output}`)), 60_000);
+    // A process that never said it listens is killed, not left behind (nothing else would stop it: it is not a Proc yet).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start in 60 s:\n${output}`));
+    }, 60_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       if (output.length > 100_000) output = output.slice(-50_000);
