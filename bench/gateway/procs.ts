@@ -181,6 +181,9 @@ export async function startGateway(upstreamUrl: string, { nodeArgs = [], env = {
       GATEWAY_ADMIN_KEY: BENCH_ADMIN_KEY,
       DATABASE_URL: databaseUrl,
       NODE_ENV: 'production',
+      // glibc's allocator as `npm start` sets it (package.json; docs/deployment.md): the idle RSS after load depends on it.
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? '131072',
       ...env,
     },
     /"url":"(http:\/\/[^"]+)\/graphql"/,
