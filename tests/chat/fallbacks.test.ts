@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LLAMA, type Stack, runStream, startStack, userMessage } from '../helpers/stack.ts';
 import { postChat, sseData } from '../rest/helpers.ts';
 import { newKey, rowsOf } from '../faults/helpers.ts';
@@ -267,7 +267,9 @@ describe('the per-model breaker', () => {
       ]));
 
       own.sim.clearFaults();
-      await new Promise((r) => setTimeout(r, 850));
+      // The cool-down passing is the condition (an open circuit reads half-open once BREAKER_RESET_MS has passed).
+      const breaker = own.gateway.services.chat.breakers.get('together', LLAMA);
+      await vi.waitFor(() => expect(breaker.state).toBe('half-open'), { timeout: 10_000, interval: 20 });
       const probe = (await own.gql(CHAT, input(LLAMA, [LLAMA8]), k.headers)).body.data.chatCompletion;
       expect(probe.model).toBe(LLAMA);
       expect(own.gateway.services.chat.breakers.get('together', LLAMA).state).toBe('closed');
