@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTogetherSimulator } from '../src/simulator/index.ts';
 import { launchChromium } from '../tests/helpers/chromium.ts';
-import { type ReceivedSpan, startOtlpReceiver } from '../tests/helpers/otlp-receiver.ts';
+import { type ReceivedSpan, otlpExportEnv, startOtlpReceiver } from '../tests/helpers/otlp-receiver.ts';
 import { GatewayProcesses } from '../tests/helpers/processes.ts';
 
 const out = process.argv[2] ?? new URL('../docs/trace.png', import.meta.url).pathname;
@@ -37,10 +37,7 @@ try {
       DATABASE_URL: `file:${join(dir, 'gateway.db')}`,
       UPSTREAM_MAX_RETRIES: '0',
       OTEL_SERVICE_NAME: 'together-gateway',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-      OTEL_LOGS_EXPORTER: 'none',
+      ...otlpExportEnv(receiver),
     },
     60_000,
   );

@@ -33,7 +33,8 @@ import { buildSchema } from './graphql/schema.ts';
 import { documentLimitRules, documentParseOptions } from './security/armor.ts';
 import { OriginPolicy } from './security/cors.ts';
 import { bodyErrorHandler, jsonBody } from './security/http-limits.ts';
-import { WsGuard, refuseServerOnlyMessages } from './security/ws-limits.ts';
+import { WsGuard } from './security/ws-limits.ts';
+import { GraphqlWsSocket } from './security/ws-messages.ts';
 import { type ServiceOverrides, type Services, createServices } from './services.ts';
 
 /** How long /readyz waits for the store's answer (a database that accepts and never answers is not ready). */
@@ -117,7 +118,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // noServer + our own 'upgrade' listener (what ws's `server` option does) so that ws does not re-emit the HTTP
   // server's errors: graphql-ws prints any 'error' of the ws server as an internal error with a stack, which
   // turned a taken PORT into two stack traces instead of the one start-up line (src/entry.ts).
-  const wsServer = new WebSocketServer({ noServer: true, path: '/graphql', ...wsGuard.serverOptions() });
+  const wsServer = new WebSocketServer({ noServer: true, path: '/graphql', WebSocket: GraphqlWsSocket, ...wsGuard.serverOptions() });
   httpServer.on('upgrade', (req, socket, head) => wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req)));
   wsGuard.attach(wsServer, logger);
   services.metrics.watchWebsockets(wsGuard);
@@ -125,7 +126,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     {
       schema,
       connectionInitWaitTimeout: wsGuard.connectionInitWaitTimeout,
-      jsonMessageReviver: refuseServerOnlyMessages,
       onSubscribe: wsGuard.onSubscribe,
       onClose: (ctx) => {
         wsTracing.end(ctx.extra);

@@ -248,19 +248,3 @@ function quietProtocolErrors(socket: WebSocket, logger?: Logger): void {
     return emit(event, ...args);
   }) as typeof socket.emit;
 }
-
-/** Messages of the graphql-transport-ws protocol that only a server sends. */
-const SERVER_ONLY_MESSAGES = new Set(['connection_ack', 'next', 'error']);
-
-/**
- * graphql-ws's `jsonMessageReviver`: refuses a server-only message from a client while it is parsed, so graphql-ws
- * closes the socket with 4400 ("Invalid message received") as the protocol says. Without it, graphql-ws throws on
- * such a message and its ws adapter closes with 4500 and prints a stack trace (issue 16 item 10). The reviver sees
- * the root object last (key ''), after its few small fields: no cost worth measuring on a subscribe message.
- */
-export function refuseServerOnlyMessages(key: string, value: unknown): unknown {
-  if (key === '' && value !== null && typeof value === 'object' && SERVER_ONLY_MESSAGES.has((value as { type?: unknown }).type as string)) {
-    throw new Error('a server-only message from a client');
-  }
-  return value;
-}

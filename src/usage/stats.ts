@@ -69,7 +69,7 @@ async function usageWithKeys(store: GatewayStore, usage: KeyUsageStats[]): Promi
   return usage.map((u) => {
     const record = records.get(u.keyId);
     return {
-      key: record ? keyView(record) : unknownKey(u.keyId),
+      key: record ? keyRecordView(record) : unknownKey(u.keyId),
       revoked: record?.revokedAt != null,
       requests: u.requests,
       totalTokens: u.totalTokens,
@@ -90,21 +90,6 @@ async function ownUsage(store: GatewayStore, caller: AuthenticatedKey, totals: G
     costUsd: totals.totalCostUsd,
     errorRate: totals.errorRate,
   }];
-}
-
-function keyView(record: KeyRecord): GatewayKeyView {
-  return {
-    id: record.id,
-    name: record.name,
-    prefix: record.prefix,
-    isAdmin: record.isAdmin,
-    budgetUsd: record.budgetUsd,
-    spendUsd: record.spendUsd,
-    remainingBudgetUsd: remaining(record.budgetUsd, record.spendUsd, record.reservedUsd),
-    rpm: record.rpm,
-    createdAt: iso(record.createdAt),
-    lastUsedAt: iso(record.lastUsedAt),
-  };
 }
 
 /** Rows name a key id the keys table lacks only if it was edited by hand: show the id rather than drop the row. */
@@ -135,7 +120,7 @@ export async function describeKey(store: GatewayStore, caller: AuthenticatedKey)
   };
 }
 
-/** A stored key as the GraphQL `GatewayKey` (the admin key mutations and `keys` query). */
+/** A stored key as the GraphQL `GatewayKey` (the admin key mutations, the `keys` query and `byKey` entries). */
 export function keyRecordView(record: KeyRecord): GatewayKeyView {
   return {
     id: record.id,
@@ -144,7 +129,7 @@ export function keyRecordView(record: KeyRecord): GatewayKeyView {
     isAdmin: record.isAdmin,
     budgetUsd: record.budgetUsd,
     spendUsd: record.spendUsd,
-    remainingBudgetUsd: record.budgetUsd === null ? null : Math.max(0, record.budgetUsd - record.spendUsd - record.reservedUsd),
+    remainingBudgetUsd: remaining(record.budgetUsd, record.spendUsd, record.reservedUsd),
     rpm: record.rpm,
     createdAt: iso(record.createdAt),
     lastUsedAt: iso(record.lastUsedAt),

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { isServerOnlyMessage } from '../../src/security/ws-messages.ts';
 import { LLAMA, type Stack, startStack } from '../helpers/stack.ts';
 
 const ENTITIES = `query E($r: [_Any!]!) { _entities(representations: $r) { ... on Model { id } } }`;
@@ -68,6 +69,14 @@ describe('the caller’s mistakes are BAD_USER_INPUT everywhere, never INTERNAL_
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line.length).toBeLessThan(2_000);
     expect(lines.join('\n')).toContain('(20002 chars)');
+  });
+
+  it('a frame is server-only by its own type, not by a "type" inside its payload or its strings', () => {
+    const frame = (value: unknown) => Buffer.from(JSON.stringify(value));
+    expect(isServerOnlyMessage(Buffer.from('{"id":"1", "type" :\n "next","payload":{}}'))).toBe(true);
+    expect(isServerOnlyMessage(frame({ type: 'subscribe', id: '1', payload: { query: '{ me { name } }', variables: { schema: { type: 'error' } } } }))).toBe(false);
+    expect(isServerOnlyMessage(frame({ type: 'complete', id: '1', note: '"type":"next"' }))).toBe(false);
+    expect(isServerOnlyMessage(Buffer.from('{"type":"next",'))).toBe(false); // not JSON: graphql-ws closes it itself
   });
 
   for (const message of [{ type: 'next', id: '1', payload: { data: {} } }, { type: 'connection_ack' }, { type: 'error', id: '1', payload: [] }]) {

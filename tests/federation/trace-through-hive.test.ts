@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_SUBGRAPH_NAME, composeSupergraph } from '../../src/federation/compose.ts';
 import { createTogetherSimulator, type TogetherSimulator } from '../../src/simulator/index.ts';
-import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { type OtlpReceiver, otlpExportEnv, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { type GatewayProcess, GatewayProcesses } from '../helpers/processes.ts';
 import { LLAMA, TEST_UPSTREAM_KEY } from '../helpers/stack.ts';
 import { type GatewayRuntime, loadRouterTools } from './router-tools.ts';
@@ -40,11 +40,8 @@ describe('a trace across Hive Gateway and the subgraph', () => {
         TOGETHER_BASE_URL: sim.url,
         GATEWAY_ADMIN_KEY: ADMIN_KEY,
         DATABASE_URL: ':memory:',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
+        ...otlpExportEnv(receiver),
         OTEL_METRICS_EXPORTER: 'none',
-        OTEL_LOGS_EXPORTER: 'none',
       },
       60_000,
     );

@@ -124,3 +124,17 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }),
   };
 }
+
+/**
+ * The environment of a gateway process exporting to `receiver` over OTLP/JSON, quickly (spans every 50 ms, metrics
+ * every 200 ms) and without logs (the gateway sends none; the SDK would otherwise try).
+ */
+export function otlpExportEnv(receiver: Pick<OtlpReceiver, 'url'>): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '50',
+    OTEL_METRIC_EXPORT_INTERVAL: '200',
+    OTEL_LOGS_EXPORTER: 'none',
+  };
+}

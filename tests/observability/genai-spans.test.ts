@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTogetherSimulator, type TogetherSimulator } from '../../src/simulator/index.ts';
 import { openStore } from '../../src/store/index.ts';
-import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { type OtlpReceiver, type ReceivedSpan, otlpExportEnv, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { type GatewayProcess, GatewayProcesses } from '../helpers/processes.ts';
 import { CHAT_STREAM, LLAMA, TEST_UPSTREAM_KEY } from '../helpers/stack.ts';
 
@@ -62,13 +62,6 @@ function waitForLog(gw: GatewayProcess, predicate: (line: Record<string, any>) =
   });
 }
 
-const OTEL_ENV = (receiver: OtlpReceiver) => ({
-  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-  OTEL_BSP_SCHEDULE_DELAY: '50',
-  OTEL_METRIC_EXPORT_INTERVAL: '200',
-  OTEL_LOGS_EXPORTER: 'none',
-});
 
 describe('GenAI model-call spans (content capture off, the default)', () => {
   const procs = new GatewayProcesses();
@@ -85,7 +78,7 @@ describe('GenAI model-call spans (content capture off, the default)', () => {
     await sim.start(0);
     receiver = await startOtlpReceiver();
     gw = await procs.start(
-      { TOGETHER_API_KEY: TEST_UPSTREAM_KEY, TOGETHER_BASE_URL: sim.url, GATEWAY_ADMIN_KEY: ADMIN_KEY, DATABASE_URL: databaseUrl, BREAKER_FAILURE_THRESHOLD: '1000', ...OTEL_ENV(receiver) },
+      { TOGETHER_API_KEY: TEST_UPSTREAM_KEY, TOGETHER_BASE_URL: sim.url, GATEWAY_ADMIN_KEY: ADMIN_KEY, DATABASE_URL: databaseUrl, BREAKER_FAILURE_THRESHOLD: '1000', ...otlpExportEnv(receiver) },
       60_000,
     );
   }, 90_000);
@@ -316,7 +309,7 @@ describe('GenAI spans with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=tr
         GATEWAY_ADMIN_KEY: ADMIN_KEY,
         DATABASE_URL: ':memory:',
         OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
-        ...OTEL_ENV(receiver),
+        ...otlpExportEnv(receiver),
       },
       60_000,
     );

@@ -2,7 +2,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTogetherSimulator, type TogetherSimulator } from '../../src/simulator/index.ts';
-import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { type OtlpReceiver, type ReceivedSpan, otlpExportEnv, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { type GatewayProcess, GatewayProcesses } from '../helpers/processes.ts';
 import { CHAT_STREAM, LLAMA, TEST_UPSTREAM_KEY } from '../helpers/stack.ts';
 
@@ -36,12 +36,8 @@ describe('OpenTelemetry traces (OTLP http/json)', () => {
       TOGETHER_BASE_URL: sim.url,
       GATEWAY_ADMIN_KEY: ADMIN_KEY,
       DATABASE_URL: ':memory:',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      ...otlpExportEnv(receiver),
       OTEL_SERVICE_NAME: 'gateway-under-test',
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-      OTEL_METRIC_EXPORT_INTERVAL: '200',
-      OTEL_LOGS_EXPORTER: 'none',
     }, 60_000);
   }, 90_000);
   afterAll(async () => {
