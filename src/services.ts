@@ -110,7 +110,7 @@ export async function createServices(config: GatewayConfig, logger: Logger, over
       await recorder.close();
     },
   };
-  const keys = new KeyService(store, config.gatewayAdminKey);
+  const keys = new KeyService(store, config.gatewayAdminKey, config.keyCacheMs);
   // Budget reservations are owned by this replica and released by the others if it dies (docs/deployment.md).
   const reservations = new ReservationKeeper(store, logger, config.replicaHeartbeatMs);
   await reservations.start();

@@ -36,6 +36,8 @@ export interface GatewayConfig {
   breakerResetMs: number;
   /** How often the keys of running streams are checked, so a revoked key's streams end (src/chat/revocation.ts). */
   revocationCheckMs: number;
+  /** How long a stored key's verdict is reused before the store is asked again (0: every request). */
+  keyCacheMs: number;
   /** Redis (CACHE_URL): how long its breaker stays open before a background probe. */
   cacheBreakerResetMs: number;
   /** How often this replica heartbeats; a replica silent for 6 beats has its budget reservations released. */
@@ -163,6 +165,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     breakerResetMs: intFrom(env, 'BREAKER_RESET_MS', 10_000, 1),
     cacheBreakerResetMs: intFrom(env, 'CACHE_BREAKER_RESET_MS', 5_000, 1),
     revocationCheckMs: intFrom(env, 'REVOCATION_CHECK_MS', 1_000, 10),
+    keyCacheMs: intFrom(env, 'KEY_CACHE_MS', 1_000, 0),
     replicaHeartbeatMs: intFrom(env, 'REPLICA_HEARTBEAT_MS', 10_000, 50),
     activityQueueMax: intFrom(env, 'ACTIVITY_QUEUE_MAX', 10_000, 1),
     activitySpillDir: env.ACTIVITY_SPILL_DIR || './data/activity-spill',

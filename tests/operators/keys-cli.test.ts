@@ -52,7 +52,9 @@ async function ok(...args: string[]): Promise<Run> {
 describe('npm run keys', { timeout: 120_000 }, () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { DATABASE_URL: databaseUrl } });
+    // KEY_CACHE_MS=0: these tests are about the CLI; how long a CLI change may take to reach a gateway that reuses
+    // key verdicts (the default 1 s) is tested on an injected clock in tests/usage/key-cache.test.ts.
+    stack = await startStack({ env: { DATABASE_URL: databaseUrl, KEY_CACHE_MS: '0' } });
   });
   afterAll(() => stack.close());
   const chat = (key: string) => stack.gql(CHAT_MUTATION, { input: { model: LLAMA, messages: userMessage('hi') } }, stack.auth(key));

@@ -28,10 +28,10 @@ describe('auth', () => {
     expect(stack.sim.stats.chatCalls).toBe(before);
   });
 
-  it('a revoked key → FORBIDDEN', async () => {
+  it('a revoked key → FORBIDDEN (revoked elsewhere: within KEY_CACHE_MS, tests/usage/key-cache.test.ts)', async () => {
     const { key } = await stack.gateway.services.keys.create({ name: 'soon-revoked' });
     expect((await chat(stack.auth(key))).body.errors).toBeUndefined();
-    await stack.gateway.services.store.revokeKey('soon-revoked', Date.now());
+    await stack.gateway.services.keys.revoke('soon-revoked');
     expect((await chat(stack.auth(key))).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
