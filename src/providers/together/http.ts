@@ -100,6 +100,10 @@ export class UpstreamResponse {
 
   async text(): Promise<string> {
     this.consumed = true;
+    // undici's own body reader: it concatenates the chunks and decodes once. An async iterator with a streaming
+    // TextDecoder cost ~15 % of the upstream client's CPU per call (`npm run bench:profile`).
+    const body = this.stream as Readable & { text?: () => Promise<string> };
+    if (typeof body.text === 'function') return body.text();
     let text = '';
     const decoder = new TextDecoder();
     for await (const chunk of this.stream as AsyncIterable<Uint8Array>) text += decoder.decode(chunk, { stream: true });
