@@ -79,4 +79,20 @@ describe('npm run bench -- --smoke', () => {
       expect(r.ttft1StreamChunks10msApart[face].ttftP99, face).toBeGreaterThan(0);
     }
   });
+  it('the CPU attribution (bench/profile) runs too: every face profiled, shares that add up, the SDK and our own code both seen', { timeout: 120_000 }, async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'profile-')), 'profile.json');
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/profile/run.ts', '--seconds', '2', '--out', out], { cwd: ROOT, timeout: 110_000 });
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    for (const target of ['direct', 'proxy', 'proxySdk', 'rest', 'graphql']) expect(r.cpuMsPerCall[target], target).toBeGreaterThan(0);
+    for (const face of ['rest', 'graphql']) {
+      const { shares, msPerCall, samples } = r.faces[face];
+      expect(samples, face).toBeGreaterThan(0);
+      const total = Object.values(shares as Record<string, number>).reduce((a, b) => a + b, 0);
+      expect(total, face).toBeCloseTo(1, 6);
+      expect(shares['openai SDK (request building, response wrapping)'], face).toBeGreaterThan(0);
+      expect(shares['auth, rpm and budgets'], face).toBeGreaterThan(0);
+      expect(Object.keys(msPerCall)).toEqual(Object.keys(shares));
+    }
+    expect(r.faces.graphql.shares['GraphQL (Apollo Server, graphql-js)']).toBeGreaterThan(0);
+  });
 });
