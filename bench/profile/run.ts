@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       const { shares, samples } = attribute(profile);
       const cpu = unprofiled[face]!.cpuMsPerRequest;
       const msPerCall = Object.fromEntries(Object.entries(shares).map(([k, s]) => [k, Math.round(s * cpu * 1000) / 1000]));
-      (result.faces as Record<string, unknown>)[face] = { cpuMsPerCall: cpu, samples, shares, msPerCall, profile: file };
+      (result.faces as Record<string, unknown>)[face] = { cpuMsPerCall: cpu, samples, shares, msPerCall };
       log(`${face}: ${cpu.toFixed(3)} ms CPU per call, ${samples} busy samples`);
       process.stdout.write(`\n| ${face}: where ${cpu.toFixed(3)} ms of CPU per call goes | share | ms per call |\n|---|---|---|\n`);
       for (const [k, s] of Object.entries(shares)) process.stdout.write(`| ${k} | ${(s * 100).toFixed(1)} % | ${msPerCall[k]!.toFixed(3)} |\n`);
