@@ -42,7 +42,9 @@ const spilledRows = (dir: string): ActivityEntry[] =>
     proxy = await startTcpProxy({ host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) });
     databaseUrl = proxy.url(h.newUrl(`dead_${rand6()}`));
     stack = await startStack({
-      env: { DATABASE_URL: databaseUrl, ACTIVITY_QUEUE_MAX: '4', ACTIVITY_SPILL_DIR: spillDir, UPSTREAM_MAX_RETRIES: '0' },
+      // KEY_CACHE_MS=0: every request reads its key from the store, so every request meets the dead store (with the
+      // default, a key verified in the last second still passes for that second: docs/reliability.md, Key lookups).
+      env: { DATABASE_URL: databaseUrl, ACTIVITY_QUEUE_MAX: '4', ACTIVITY_SPILL_DIR: spillDir, UPSTREAM_MAX_RETRIES: '0', KEY_CACHE_MS: '0' },
       logLines,
     });
   });
