@@ -38,10 +38,24 @@ beforeAll(async () => {
   port = await freePort();
 }, 300_000);
 
+/** Whether any process of the demo's group (sh, npm, sh, node) is still alive. */
+const groupAlive = (pgid: number): boolean => {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 afterAll(async () => {
-  if (demo && demo.exitCode === null) {
-    demo.kill('SIGTERM');
-    await new Promise((resolve) => demo!.once('exit', resolve));
+  // The demo runs as sh → npm → sh → node: a signal to the first shell alone left npm and the gateway running after
+  // the suite. It has a process group of its own (detached), and the whole group is stopped and waited for.
+  if (demo?.pid && groupAlive(demo.pid)) {
+    process.kill(-demo.pid, 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (groupAlive(demo.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (groupAlive(demo.pid)) process.kill(-demo.pid, 'SIGKILL');
   }
   rmSync(clone, { recursive: true, force: true });
 });
@@ -58,6 +72,7 @@ describe('README Quick start, verbatim but for the port', { timeout: 120_000 }, 
       cwd: clone,
       env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', DEMO_CHUNK_DELAY_MS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     await new Promise<void>((resolve, reject) => {
       const onData = (c: Buffer) => {
