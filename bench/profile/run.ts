@@ -8,7 +8,7 @@
  * then the gateway serves the same load again with V8's CPU profiler on (bench/profile/cpu-sampler.mjs, started
  * after warm-up) and every sample is charged to a concern: walking from the sampled frame towards the root, the
  * first frame whose code belongs to a concern (the SDK, logging, the store…) owns it; a sample with no such frame
- * is Node's own HTTP and socket work. ms per call = the concern's share of the profiled samples × the unprofiled
+ * is Node's own HTTP and socket work, and the write syscalls are a concern of their own (every proxy pays them). ms per call = the concern's share of the profiled samples × the unprofiled
  * CPU per call. Results: bench/results/profile.json, and a table on stdout for docs/benchmarks.md.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +51,12 @@ const CONCERNS: Array<[string, RegExp]> = [
   ['request parsing, validation, response writing', /\/src\/(rest|http|graphql|security|server)[/.]/],
 ];
 const NODE_HTTP = 'Node: HTTP server, sockets, timers (no frame of ours)';
+/**
+ * The write syscalls themselves, whoever asked: on loopback the kernel runs the receiver's TCP path in the writer's
+ * time, so a write costs tens of µs. Any proxy pays them (one response down, one request up per call).
+ */
+const SOCKET_WRITES = 'socket writes (the write syscalls, both directions)';
+const WRITE_SYSCALLS = new Set(['writev', 'writeBuffer', 'writeUtf8String', 'writeLatin1String', 'writeAsciiString', 'writeUcs2String']);
 const GC = 'garbage collection';
 
 function attribute(profile: CpuProfile): { shares: Record<string, number>; samples: number } {
@@ -80,7 +86,8 @@ function attribute(profile: CpuProfile): { shares: Record<string, number>; sampl
   for (const id of profile.samples) {
     const frame = frames.get(id)!;
     if (frame.functionName === '(idle)') continue;
-    const concern = frame.functionName === '(program)' ? 'V8 and the event loop ((program))' : ownerOf(id);
+    const concern =
+      frame.functionName === '(program)' ? 'V8 and the event loop ((program))' : frame.url === '' && WRITE_SYSCALLS.has(frame.functionName) ? SOCKET_WRITES : ownerOf(id);
     if (!concern) continue;
     busy++;
     counts[concern] = (counts[concern] ?? 0) + 1;
