@@ -165,7 +165,13 @@ describe.skipIf(!hasChromium)('usage dashboard (headless Chromium)', { timeout: 
       };
       return { requests: count('requests', '--c-requests'), cost: count('cost', '--c-cost'), latency: count('latency', '--c-p50'), ttft: count('ttft', '--c-p50'), models: count('models', '--c-cost') };
     });
-    await expect.poll(async () => Math.min(...Object.values(await paintedNow())), { timeout: 15_000 }).toBeGreaterThan(20);
+    let last: Record<string, number> = {};
+    await expect
+      .poll(async () => Math.min(...Object.values((last = await paintedNow()))), { timeout: 15_000, message: 'every chart painted in its series colour' })
+      .toBeGreaterThan(20)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}; pixels per chart at the last look: ${JSON.stringify(last)}`);
+      });
     const painted = await paintedNow();
     for (const [id, n] of Object.entries(painted)) expect(n, `${id} chart pixels`).toBeGreaterThan(20);
     // The requests chart's table: its buckets add up to the API's series.
