@@ -53,6 +53,14 @@ export function Chart(props: ChartProps) {
     const axisColor = color('--muted');
     const grid = { stroke: color('--grid'), width: 1 };
     const categorical = categories !== undefined;
+    // Points on a line whose values are few (not whose axis is short): a value between two empty buckets has no
+    // neighbour to draw a segment to, so without its point it was invisible (a range of 40+ buckets with two streams
+    // showed an empty time-to-first-token chart).
+    const sparse = (u: uPlot, seriesIdx: number): boolean => {
+      let values = 0;
+      for (const v of u.data[seriesIdx] ?? []) if (v != null && ++values >= 40) return false;
+      return true;
+    };
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
@@ -75,7 +83,7 @@ export function Chart(props: ChartProps) {
           stroke: color(s.color),
           width: 2,
           ...(s.dash ? { dash: s.dash } : {}),
-          ...(s.bars ? { fill: color(s.color), paths: uPlot.paths.bars?.({ size: [0.7, 48] }), points: { show: false } } : { points: { show: x.length < 40, size: 7, fill: color(s.color) } }),
+          ...(s.bars ? { fill: color(s.color), paths: uPlot.paths.bars?.({ size: [0.7, 48] }), points: { show: false } } : { points: { show: sparse, size: 7, fill: color(s.color) } }),
           spanGaps: false,
           value: (_u, v) => (v == null ? '–' : format(v)),
         })),
