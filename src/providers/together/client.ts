@@ -1,4 +1,4 @@
-import OpenAI, { APIError } from 'openai';
+import { APIError } from 'openai';
 import type {
   AttemptOptions,
   CatalogModel,
@@ -20,6 +20,7 @@ import { type RetryPolicy, type UpstreamCall, withRetries } from './call.ts';
 import { mapTogetherError } from './errors.ts';
 import { normalizeTogetherModelList } from './models.ts';
 import { createPooledFetch } from './http.ts';
+import { NO_SDK_TIMEOUT_MS, TogetherSdkClient } from './sdk-client.ts';
 import { readTogetherSse } from './sse.ts';
 import { mapCompletion, mapStreamChunk, parseTogetherJson, toTogetherParams } from './wire.ts';
 import { mapEmbeddings, mapImages, mapRerank, toTogetherEmbeddingParams, toTogetherImageParams, toTogetherRerankParams } from './inference-wire.ts';
@@ -67,7 +68,7 @@ function settle(permit: BreakerPermit, verdict: Verdict): void {
  */
 export class TogetherProvider implements ChatProvider {
   readonly name = 'together';
-  private readonly client: OpenAI | null;
+  private readonly client: TogetherSdkClient | null;
   private readonly policy: RetryPolicy;
   /** The circuit of Together's catalog endpoint (chat has one per model, in the call owner). `state` / `snapshot()` for metrics. */
   readonly breaker: CircuitBreaker;
@@ -77,7 +78,7 @@ export class TogetherProvider implements ChatProvider {
 
   constructor(private readonly options: TogetherProviderOptions) {
     this.client = options.apiKey
-      ? new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 0, timeout: 2 ** 31 - 1, logLevel: 'off', fetch: this.transport.fetch })
+      ? new TogetherSdkClient({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 0, timeout: NO_SDK_TIMEOUT_MS, logLevel: 'off', fetch: this.transport.fetch })
       : null;
     this.policy = {
       maxRetries: options.maxRetries ?? 2,
@@ -103,7 +104,7 @@ export class TogetherProvider implements ChatProvider {
     return this.client !== null;
   }
 
-  private requireClient(): OpenAI {
+  private requireClient(): TogetherSdkClient {
     if (!this.client) throw providerNotConfigured();
     return this.client;
   }
