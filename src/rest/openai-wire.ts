@@ -108,8 +108,12 @@ export function fromOpenAIRequest(body: unknown): OpenAIChatRequest {
   if (!absent(body.n) && body.n !== 1) throw badInput('n must be 1: the gateway returns one choice', 'n');
   const streamOptions = isObject(body.stream_options) ? body.stream_options : {};
   const maxTokens = absent(body.max_completion_tokens) ? body.max_tokens : body.max_completion_tokens;
+  const { model, fallbackModels } = modelsOf(body.model, body.models);
+  // Every property named in one literal, no spread: a literal opening with a spread was built property by
+  // property, 4 % of a REST call's CPU (`npm run bench:profile`).
   const input = {
-    ...modelsOf(body.model, body.models),
+    model,
+    fallbackModels,
     provider: body.provider,
     messages: messagesOf(body.messages),
     maxTokens,
