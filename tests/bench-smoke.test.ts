@@ -83,7 +83,7 @@ describe('npm run bench -- --smoke', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'profile-')), 'profile.json');
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/profile/run.ts', '--seconds', '2', '--out', out], { cwd: ROOT, timeout: 110_000 });
     const r = JSON.parse(readFileSync(out, 'utf8'));
-    for (const target of ['direct', 'proxy', 'proxySdk', 'rest', 'graphql']) expect(r.cpuMsPerCall[target], target).toBeGreaterThan(0);
+    for (const target of ['direct', 'proxy', 'proxySdk', 'proxyGatewaySdk', 'rest', 'graphql']) expect(r.cpuMsPerCall[target], target).toBeGreaterThan(0);
     for (const face of ['rest', 'graphql']) {
       const { shares, msPerCall, samples } = r.faces[face];
       expect(samples, face).toBeGreaterThan(0);

@@ -2,9 +2,10 @@
  * The floor: the least a Node gateway can do for one chat call on this machine. Reads the body, sends it to the
  * upstream, relays the answer (a stream chunk by chunk, as it arrives); no auth, validation, routing, parsing of
  * the events, accounting, logging or metrics. Plain JavaScript (no loader), like production. `--sdk` sends
- * through the openai SDK on our pooled fetch, as the gateway does.
+ * through the stock openai SDK client on our pooled fetch; `--sdk --gateway-client` through the gateway's own subclass
+ * of it (src/providers/together/sdk-client.ts), so one run shows what that subclass saves.
  *
- *   node bench/floor/floor-proxy.js --upstream http://127.0.0.1:PORT/v1 [--sdk]
+ *   node bench/floor/floor-proxy.js --upstream http://127.0.0.1:PORT/v1 [--sdk [--gateway-client]]
  * Prints FLOOR_URL=<url> once listening.
  */
 import { createServer } from 'node:http';
@@ -12,12 +13,14 @@ import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import { Agent } from 'undici';
 import { bodyChunks, createPooledFetch } from '../../dist/src/providers/together/http.js';
+import { TogetherSdkClient } from '../../dist/src/providers/together/sdk-client.js';
 
-const { values } = parseArgs({ options: { upstream: { type: 'string' }, sdk: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { upstream: { type: 'string' }, sdk: { type: 'boolean' }, 'gateway-client': { type: 'boolean' } } });
 const upstream = new URL(`${values.upstream}/chat/completions`);
 const agent = new Agent();
+const Client = values['gateway-client'] ? TogetherSdkClient : OpenAI;
 const client = values.sdk
-  ? new OpenAI({ apiKey: 'bench-upstream-key', baseURL: values.upstream, maxRetries: 0, timeout: 2 ** 31 - 1, logLevel: 'off', fetch: createPooledFetch().fetch })
+  ? new Client({ apiKey: 'bench-upstream-key', baseURL: values.upstream, maxRetries: 0, timeout: 2 ** 31 - 1, logLevel: 'off', fetch: createPooledFetch().fetch })
   : null;
 
 function readBody(req) {

@@ -127,9 +127,11 @@ export function startSimulator(opts: { latencyMs?: number; chunkDelayMs?: number
  * least any Node hop adds on this machine; `sdk`: the same through the openai SDK on our transport. It imports the
  * compiled transport, hence the build check.
  */
-export function startFloorProxy(upstreamUrl: string, { sdk = false } = {}): Promise<Proc> {
+/** The bare proxy; `sdk`: sending through the stock openai client, `'gateway-client'`: through the gateway's (sdk-client.ts). */
+export function startFloorProxy(upstreamUrl: string, { sdk = false }: { sdk?: boolean | 'gateway-client' } = {}): Promise<Proc> {
   ensureCompiled();
-  return startChild(process.execPath, ['bench/floor/floor-proxy.js', '--upstream', upstreamUrl, ...(sdk ? ['--sdk'] : [])], {}, /FLOOR_URL=(\S+)/, 'floor proxy');
+  const mode = sdk === 'gateway-client' ? ['--sdk', '--gateway-client'] : sdk ? ['--sdk'] : [];
+  return startChild(process.execPath, ['bench/floor/floor-proxy.js', '--upstream', upstreamUrl, ...mode], {}, /FLOOR_URL=(\S+)/, 'floor proxy');
 }
 
 export const BENCH_ADMIN_KEY = 'bench-admin-key-not-a-secret-0123456789';
@@ -163,7 +165,8 @@ function createTenantKey(databaseUrl: string, name = 'bench-tenant', budgetUsd?:
  * The gateway as `npm start` runs it (`node dist/src/index.js`); `nodeArgs` and BENCH_GATEWAY_NODE_ARGS go before
  * the script, `env` over the defaults below.
  */
-export async function startGateway(upstreamUrl: string, { nodeArgs = [], env = {} }: ProbeOptions = {}): Promise<GatewayProc> {
+/** `entry`: another build's compiled `src/index.js` (bench/ab runs a base commit's build beside this one). */
+export async function startGateway(upstreamUrl: string, { nodeArgs = [], env = {}, entry = GATEWAY_ENTRY }: ProbeOptions & { entry?: string } = {}): Promise<GatewayProc> {
   ensureCompiled();
   // A file, as in production: an in-memory database would hold every activity row in the RSS we measure.
   const databaseUrl = env.DATABASE_URL ?? `file:${join(mkdtempSync(join(tmpdir(), 'bench-gw-')), 'gateway.db')}`;
@@ -171,7 +174,7 @@ export async function startGateway(upstreamUrl: string, { nodeArgs = [], env = {
   const budgetedKey = createTenantKey(databaseUrl, 'bench-budgeted', 1_000_000);
   const proc = await startChild(
     process.execPath,
-    [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...nodeArgs, GATEWAY_ENTRY],
+    [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...nodeArgs, entry],
     {
       PORT: '0',
       LOG_LEVEL: 'info', // production's level: the per-call summary line is part of the cost

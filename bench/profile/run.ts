@@ -40,7 +40,7 @@ interface CpuProfile {
  * code: a JSON.parse inside the provider's mapping is the provider's, a write inside pino is logging.
  */
 const CONCERNS: Array<[string, RegExp]> = [
-  ['openai SDK (request building, response wrapping)', /node_modules\/openai\//],
+  ['openai SDK (request building, response wrapping)', /node_modules\/openai\/|\/providers\/together\/sdk-client\.js/],
   ['upstream HTTP client (undici pool)', /node_modules\/undici\/|\/providers\/together\/http\.js/],
   ['logging (pino, per-call summary line)', /node_modules\/(pino|pino-std-serializers|sonic-boom|thread-stream)\/|\/src\/core\/(logger|log-repeats)\.js|\/chat\/call-log\.js|\/graphql\/operation-log\.js/],
   ['metrics and tracing (prom-client, OTel)', /node_modules\/(prom-client|@opentelemetry)\/|\/src\/observability\//],
@@ -113,15 +113,24 @@ async function main(): Promise<void> {
   procs.push(proxy);
   const proxySdk = await startFloorProxy(sim.url, { sdk: true });
   procs.push(proxySdk);
+  const proxyGatewaySdk = await startFloorProxy(sim.url, { sdk: 'gateway-client' });
+  procs.push(proxyGatewaySdk);
   const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
   const gateway = await startGateway(sim.url, { nodeArgs: ['--import', join(ROOT, 'bench/profile/cpu-sampler.mjs')], env: { CPU_PROFILE_OUT: join(dir, 'sampler-out.cpuprofile') } });
   procs.push(gateway);
   try {
     const base = targets({ sim: sim.url, gateway: gateway.url, key: gateway.key, proxy: proxy.url });
     const proxySdkTarget = { ...base.find((t) => t.name === 'proxy')!, name: 'proxySdk', url: `${proxySdk.url}/v1/chat/completions` };
-    const list = [base.find((t) => t.name === 'direct')!, base.find((t) => t.name === 'proxy')!, proxySdkTarget, ...faces.map((f) => base.find((t) => t.name === f)!)];
+    const proxyGatewaySdkTarget = { ...proxySdkTarget, name: 'proxyGatewaySdk', url: `${proxyGatewaySdk.url}/v1/chat/completions` };
+    const list = [
+      base.find((t) => t.name === 'direct')!,
+      base.find((t) => t.name === 'proxy')!,
+      proxySdkTarget,
+      proxyGatewaySdkTarget,
+      ...faces.map((f) => base.find((t) => t.name === f)!),
+    ];
     for (const t of list.slice(1)) await measureLatency(t, Math.min(300, seconds * 20), 0); // warm-up: JIT, pools, the catalog
-    const pids: Record<string, number> = { direct: sim.pid, proxy: proxy.pid, proxySdk: proxySdk.pid };
+    const pids: Record<string, number> = { direct: sim.pid, proxy: proxy.pid, proxySdk: proxySdk.pid, proxyGatewaySdk: proxyGatewaySdk.pid };
     for (const f of faces) pids[f] = gateway.pid;
     const unprofiled = await measureThroughput(list, pids, seconds, log);
     const result: Record<string, unknown> = {
@@ -146,7 +155,7 @@ async function main(): Promise<void> {
       for (const [k, s] of Object.entries(shares)) process.stdout.write(`| ${k} | ${(s * 100).toFixed(1)} % | ${msPerCall[k]!.toFixed(3)} |\n`);
     }
     const c = result.cpuMsPerCall as Record<string, number>;
-    process.stdout.write(`\nCPU ms per call, same run: proxy ${c.proxy!.toFixed(3)}, proxy + openai SDK ${c.proxySdk!.toFixed(3)}, ${faces.map((f) => `${f} ${c[f]!.toFixed(3)}`).join(', ')}\n`);
+    process.stdout.write(`\nCPU ms per call, same run: proxy ${c.proxy!.toFixed(3)}, proxy + stock openai SDK ${c.proxySdk!.toFixed(3)}, proxy + the gateway's SDK client ${c.proxyGatewaySdk!.toFixed(3)}, ${faces.map((f) => `${f} ${c[f]!.toFixed(3)}`).join(', ')}\n`);
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
     log(`results written to ${out} (profiles in ${dir})`);
   } finally {
