@@ -49,6 +49,50 @@ describe('parseTogetherJson', () => {
   it('throws SyntaxError on malformed text (mapped to UPSTREAM_UNAVAILABLE upstream)', () => {
     expect(() => parseTogetherJson('{"id":"broken",')).toThrow(SyntaxError);
   });
+
+  it('agrees with a reference on 2,000 generated bodies: escapes, quotes and digits in strings, big and small numbers around them', () => {
+    let state = 0x2545f491;
+    const rand = (n: number): number => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % n;
+    };
+    const alphabet = ['"', '\\', '1', '9', '0', 'a', ' ', ':', ',', '{', '}', '[', 'é', '世', '\n', '-', 'e', '.'];
+    const text = (): string => Array.from({ length: rand(24) }, () => alphabet[rand(alphabet.length)]).join('');
+    const digits = (n: number): string => String(1 + rand(9)) + Array.from({ length: n - 1 }, () => String(rand(10))).join('');
+    for (let doc = 0; doc < 2000; doc++) {
+      // Each value: [its JSON text, what parseTogetherJson must give back].
+      const values: Array<[string, unknown]> = Array.from({ length: 1 + rand(6) }, () => {
+        switch (rand(6)) {
+          case 0: {
+            const big = `${rand(2) ? '-' : ''}${digits(20 + rand(5))}`;
+            return [big, big];
+          }
+          case 1:
+            return ['9007199254740991', 9007199254740991];
+          case 2: {
+            const s = text();
+            return [JSON.stringify(s), s];
+          }
+          case 3:
+            return ['1.2345678901234567e21', 1.2345678901234567e21];
+          case 4:
+            return [`0.${digits(18)}`, Number(`0.${digits(1)}`)];
+          default:
+            return [`{"k${rand(9)}":${JSON.stringify(text())}}`, null];
+        }
+      });
+      const body = `{"a":[${values.map(([json]) => json).join(',')}],"s":${JSON.stringify(text())}}`;
+      const parsed = parseTogetherJson(body) as { a: unknown[]; s: string };
+      const reference = JSON.parse(body) as { a: unknown[]; s: string };
+      expect(parsed.s).toBe(reference.s);
+      values.forEach(([json, expected], k) => {
+        if (typeof expected === 'string' && /^-?\d+$/.test(expected) && json === expected) expect(parsed.a[k], body).toBe(expected);
+        else expect(parsed.a[k], body).toEqual(reference.a[k]);
+      });
+    }
+  });
 });
 
 describe('readTogetherSse', () => {

@@ -81,6 +81,20 @@ export function toTogetherParams(request: ChatRequest): ChatCompletionCreatePara
 }
 
 const LONG_DIGITS = /\d{16}/;
+/** A whole number token of 16+ digits between JSON strings (not part of a decimal or an exponent). */
+const LONG_INTEGER = /(?<![\d.eE+-])-?\d{16,}(?![\d.eE+-])/g;
+
+/** The index just past the closing quote of the string whose opening quote is at `open`. */
+function endOfString(text: string, open: number): number {
+  let close = text.indexOf('"', open + 1);
+  while (close !== -1) {
+    let slashes = 0;
+    for (let j = close - 1; text.charCodeAt(j) === 0x5c /* \ */; j--) slashes++;
+    if (slashes % 2 === 0) return close + 1;
+    close = text.indexOf('"', close + 1);
+  }
+  return text.length;
+}
 
 /**
  * JSON.parse that keeps integers beyond 2^53 exact: they come back as their decimal text (a string) instead
@@ -89,37 +103,27 @@ const LONG_DIGITS = /\d{16}/;
  */
 export function parseTogetherJson(text: string): unknown {
   // Most bodies hold no 16-digit run at all (Together omits the seed unless asked): one native scan, then the
-  // plain parse. The tokenizer below is the slow path for bodies that might carry a big integer.
+  // plain parse. Otherwise strings are skipped with indexOf and only the text between them is searched (a
+  // character-by-character tokenizer here cost 2.4 % of a REST call's CPU: `npm run bench:profile`).
   if (!LONG_DIGITS.test(text)) return JSON.parse(text);
   let out = '';
   let copied = 0;
-  const n = text.length;
   let i = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) i++;
-        else if (d === 0x22) break;
+  while (i < text.length) {
+    const quote = text.indexOf('"', i);
+    const structural = quote === -1 ? text.length : quote;
+    if (structural - i >= 16) {
+      LONG_INTEGER.lastIndex = 0;
+      const between = text.slice(i, structural);
+      for (let m = LONG_INTEGER.exec(between); m; m = LONG_INTEGER.exec(between)) {
+        if (Number.isSafeInteger(Number(m[0]))) continue;
+        const at = i + m.index;
+        out += `${text.slice(copied, at)}"${m[0]}"`;
+        copied = at + m[0].length;
       }
-      i++;
-      continue;
     }
-    if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
-      const start = i;
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (!((d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d)) break;
-      }
-      const token = text.slice(start, i);
-      if (/^-?\d{16,}$/.test(token) && !Number.isSafeInteger(Number(token))) {
-        out += `${text.slice(copied, start)}"${token}"`;
-        copied = i;
-      }
-      continue;
-    }
-    i++;
+    if (quote === -1) break;
+    i = endOfString(text, quote);
   }
   return JSON.parse(copied === 0 ? text : out + text.slice(copied));
 }
