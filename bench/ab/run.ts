@@ -70,7 +70,9 @@ async function main(): Promise<void> {
     for (const face of faces) {
       const ta = pick(a, face, `${face}@${baseBuild.commit}`);
       const tb = pick(b, face, `${face}@tree`);
-      for (const t of [ta, tb]) await measureLatency(t, 300, 0); // warm-up: JIT, pools, the catalog
+      // Warm-up, discarded: JIT, pools, the catalog, then one loaded pass each (CPU per call settles only after it).
+      for (const t of [ta, tb]) await measureLatency(t, 300, 0);
+      await measureThroughput([ta, tb], { [ta.name]: a.pid, [tb.name]: b.pid }, seconds, () => undefined);
       const cpu: Array<[number, number]> = [];
       const rps: Array<[number, number]> = [];
       for (let round = 0; round < rounds; round++) {
