@@ -29,6 +29,7 @@ import { playgroundRouter } from './playground/index.ts';
 import { chatFastPath } from './rest/chat.ts';
 import { mountRest } from './rest/index.ts';
 import { assignRequestId, requestIdMiddleware, requestIdOf } from './http/request-id.ts';
+import { clientGone } from './http/client-gone.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { documentLimitRules, documentParseOptions } from './security/armor.ts';
 import { OriginPolicy } from './security/cors.ts';
@@ -220,13 +221,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (config.dashboard) app.use(dashboardRouter(logger));
   const httpContext = async (req: IncomingMessage, res: ServerResponse): Promise<GatewayContext> => {
     const requestId = requestIdOf(res);
-    // Aborted when the client hangs up before we answered: cancels the upstream call.
-    const controller = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) controller.abort();
-    });
     const auth = new RequestAuth(services.keys, req.headers.authorization);
-    return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: controller.signal, traceContext: httpTraceContext(res) };
+    return { requestId, services, auth, modelLoader: createModelLoader(services.gateways), signal: clientGone(res), traceContext: httpTraceContext(res) };
   };
   // Subscriptions (and any operation) over SSE or multipart HTTP: before the JSON fast path, which would hand
   // them to Apollo Server.

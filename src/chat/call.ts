@@ -32,6 +32,7 @@ import type { Logger } from 'pino';
 import type { Admission } from '../auth/admission.ts';
 import type { AuthenticatedKey } from '../auth/keys.ts';
 import type { BudgetTicket } from '../auth/limits.ts';
+import type { CancelSignal } from '../core/cancellation.ts';
 import { CancelledError, type ErrorCode, GatewayError, findGatewayError } from '../core/errors.ts';
 import type { AttemptOptions, CatalogModel } from '../domain.ts';
 import type { BreakerPermit } from '../resilience/breaker.ts';
@@ -102,7 +103,7 @@ export interface CallOwnerDeps {
 export class CallOwner {
   constructor(readonly deps: CallOwnerDeps) {}
 
-  open(caller: Caller, spec: CallSpec, signal?: AbortSignal): Call {
+  open(caller: Caller, spec: CallSpec, signal?: CancelSignal): Call {
     return new Call(this.deps, caller, spec, signal);
   }
 }
@@ -131,7 +132,7 @@ export class Call {
     private readonly deps: CallOwnerDeps,
     readonly caller: Caller,
     readonly spec: CallSpec,
-    private readonly parent?: AbortSignal,
+    private readonly parent?: CancelSignal,
   ) {
     // Streams are drained at shutdown; a draining process refuses new ones here (before any row).
     this.untrack = spec.stream ? deps.streams.track(this.controller, caller.key ?? null) : null;

@@ -1,4 +1,5 @@
 import type { GatewayRegistry } from '../catalog/registry.ts';
+import type { CancelSignal } from '../core/cancellation.ts';
 import { CancelledError, GatewayError } from '../core/errors.ts';
 import type { ChatRequest, FinishReason, ProviderStreamChunk, ToolCall, ToolCallDelta, Usage } from '../domain.ts';
 import type { ModelBreakers } from '../resilience/model-breakers.ts';
@@ -132,11 +133,11 @@ export class ChatService {
     return candidate;
   }
 
-  private open(input: ChatInput, caller: Caller, stream: boolean, signal: AbortSignal | undefined): Call {
+  private open(input: ChatInput, caller: Caller, stream: boolean, signal: CancelSignal | undefined): Call {
     return this.calls.open(caller, { kind: 'chat', stream, model: String(input.model ?? ''), gateway: refusalGateway(this.gateways, input.provider) }, signal);
   }
 
-  async complete(input: ChatInput, caller: Caller, signal?: AbortSignal): Promise<ChatResult> {
+  async complete(input: ChatInput, caller: Caller, signal?: CancelSignal): Promise<ChatResult> {
     const call = this.open(input, caller, false, signal);
     try {
       const request = await this.plan(input, call);
@@ -175,7 +176,7 @@ export class ChatService {
    * model failing before its first event reject the subscription before it starts, or fall back), then
    * returns the event stream. Aborting `signal`, or `return()` on the stream, aborts the upstream at once.
    */
-  async stream(input: ChatInput, caller: Caller, signal?: AbortSignal): Promise<AsyncGenerator<ChatStreamEvent>> {
+  async stream(input: ChatInput, caller: Caller, signal?: CancelSignal): Promise<AsyncGenerator<ChatStreamEvent>> {
     const call = this.open(input, caller, true, signal);
     try {
       const request = await this.plan(input, call);

@@ -1,6 +1,7 @@
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type DataLoader from 'dataloader';
 import type { RequestAuth } from '../auth/request-auth.ts';
+import type { CancelSignal } from '../core/cancellation.ts';
 import type { CatalogModel } from '../domain.ts';
 import type { Services } from '../services.ts';
 
@@ -12,8 +13,8 @@ export interface GatewayContext {
   auth: RequestAuth;
   /** Models by `gateway\u0000id`; one catalog read per batch. */
   modelLoader: DataLoader<string, CatalogModel | null>;
-  /** Aborted when the client goes away (HTTP connection closed). */
-  signal: AbortSignal;
+  /** Aborted when the client goes away (HTTP connection closed, subscription ended). */
+  signal: CancelSignal;
   /** The operation's trace context (parent of its model-call spans); undefined while tracing is off. */
   traceContext?: TraceContext;
 }

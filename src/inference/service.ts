@@ -2,6 +2,7 @@ import type { GatewayRegistry } from '../catalog/registry.ts';
 import type { AttemptReport, CallKind, CallOwner, Caller, Candidate } from '../chat/call.ts';
 import { findCandidate, refusalGateway } from '../chat/route.ts';
 import { validateFallbackModels } from '../chat/validate.ts';
+import type { CancelSignal } from '../core/cancellation.ts';
 import { badInput } from '../core/errors.ts';
 import type {
   AttemptOptions,
@@ -116,7 +117,7 @@ export class InferenceService {
     private readonly limits: InferenceLimits,
   ) {}
 
-  async embed(input: EmbedInput, caller: Caller, signal?: AbortSignal): Promise<EmbedResult> {
+  async embed(input: EmbedInput, caller: Caller, signal?: CancelSignal): Promise<EmbedResult> {
     const request = () => validateEmbedInput(input, this.limits);
     return this.run(input, caller, signal, request, EMBED, (answer, candidate, sent) => {
       const usageEstimated = answer.usage === null;
@@ -129,7 +130,7 @@ export class InferenceService {
     });
   }
 
-  async rerank(input: RerankInput, caller: Caller, signal?: AbortSignal): Promise<RerankResult> {
+  async rerank(input: RerankInput, caller: Caller, signal?: CancelSignal): Promise<RerankResult> {
     const request = () => validateRerankInput(input, this.limits);
     return this.run(input, caller, signal, request, RERANK, (answer, candidate, sent) => {
       const usageEstimated = answer.usage === null;
@@ -140,7 +141,7 @@ export class InferenceService {
     });
   }
 
-  async generateImage(input: ImageInput, caller: Caller, signal?: AbortSignal): Promise<ImageResult> {
+  async generateImage(input: ImageInput, caller: Caller, signal?: CancelSignal): Promise<ImageResult> {
     const request = () => validateImageInput(input, this.limits);
     return this.run(input, caller, signal, request, IMAGE, (answer, candidate, sent) => {
       const costUsd = computeCostUsd(NO_USAGE, candidate.catalogModel?.pricing ?? null, imageOutput(sent, answer.images.length));
@@ -152,7 +153,7 @@ export class InferenceService {
   private async run<Req extends { model: string }, Answer, Result extends Pick<Answered, 'model' | 'costUsd'>>(
     input: { model: string; provider?: string | null | undefined; fallbackModels?: string[] | null | undefined },
     caller: Caller,
-    signal: AbortSignal | undefined,
+    signal: CancelSignal | undefined,
     validate: () => Req,
     op: Operation<Req, Answer>,
     finish: (answer: Answer, candidate: Candidate, sent: Req) => { outcome: { usage: Usage; usageEstimated: boolean; costUsd: number | null }; result: Result },

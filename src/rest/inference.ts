@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { Router } from 'express';
 import type { Caller } from '../chat/call.ts';
 import { requestIdOf } from '../http/request-id.ts';
+import { clientGone } from '../http/client-gone.ts';
+import type { CancelSignal } from '../core/cancellation.ts';
 import { sendJson } from '../http/send.ts';
 import type { Services } from '../services.ts';
 import { REST_FIELDS, toRestError } from './errors.ts';
@@ -24,16 +26,13 @@ import { requireJson } from './wire-call.ts';
 const FIELDS = { ...REST_FIELDS, ...INFERENCE_FIELDS };
 
 /** One answered-in-one-piece call: the key, the body's translation, the service, the answer or the REST error. */
-async function serve(services: Services, req: IncomingMessage, res: ServerResponse, run: (caller: Caller, signal: AbortSignal) => Promise<unknown>): Promise<void> {
+async function serve(services: Services, req: IncomingMessage, res: ServerResponse, run: (caller: Caller, signal: CancelSignal) => Promise<unknown>): Promise<void> {
   const requestId = requestIdOf(res);
-  const controller = new AbortController();
   // The client hung up before the answer: abort the upstream call (its row says cancelled).
-  res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
+  const signal = clientGone(res);
   try {
     const key = await services.keys.authenticate(req.headers.authorization);
-    sendJson(res, 200, await run({ requestId, keyId: key.id, key }, controller.signal));
+    sendJson(res, 200, await run({ requestId, keyId: key.id, key }, signal));
   } catch (err) {
     const restError = toRestError(err, requestId, services.logger, FIELDS);
     if (res.headersSent || res.destroyed) return;

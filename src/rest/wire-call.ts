@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { ChatCaller, ChatResult, ChatStreamEvent, UpstreamTiming } from '../chat/service.ts';
 import type { ChatInput } from '../chat/validate.ts';
+import type { CancelSignal } from '../core/cancellation.ts';
 import { badInput } from '../core/errors.ts';
+import { clientGone } from '../http/client-gone.ts';
 import { HttpError } from '../http/http-error.ts';
 import { requestIdOf } from '../http/request-id.ts';
 import { sendJson } from '../http/send.ts';
@@ -85,7 +87,7 @@ interface WireCall<R extends WireRequest> {
   request: R;
   caller: { requestId: string; keyId: string; key: Awaited<ReturnType<Services['keys']['authenticate']>>; timing: UpstreamTiming; traceContext?: ChatCaller['traceContext'] };
   /** Aborted when the client hangs up: the call's owner aborts the upstream and records the row as cancelled. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Milliseconds spent in the gateway so far, the provider call excluded. */
   overheadMs(): string;
 }
@@ -167,11 +169,8 @@ export async function serveWireCall<R extends WireRequest>(
 ): Promise<void> {
   const requestId = requestIdOf(res);
   const timing: UpstreamTiming = {};
-  const controller = new AbortController();
   // The client hung up before the answer was complete: abort the upstream call (or stop the stream).
-  res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
+  const signal = clientGone(res);
   const overheadMs = (): string => {
     const now = performance.now();
     const upstream = timing.calledAt === undefined ? 0 : (timing.answeredAt ?? now) - timing.calledAt;
@@ -183,7 +182,7 @@ export async function serveWireCall<R extends WireRequest>(
     const key = await services.keys.authenticate(format.authorization(res.req));
     const caller = { requestId, keyId: key.id, key, timing, traceContext: httpTraceContext(res) };
     const request = format.parse(body, caller);
-    const call: WireCall<R> = { format, request, caller, signal: controller.signal, overheadMs };
+    const call: WireCall<R> = { format, request, caller, signal, overheadMs };
     await (request.stream ? stream(services, res, call) : complete(services, res, call));
   } catch (err) {
     if (!res.headersSent) res.setHeader('x-gateway-overhead-ms', overheadMs());
