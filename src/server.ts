@@ -4,7 +4,7 @@ import type { GatewayStore } from './store/types.ts';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import type { Span } from '@opentelemetry/api';
@@ -16,6 +16,7 @@ import { createModelLoader } from './catalog/loaders.ts';
 import type { GatewayConfig } from './core/config.ts';
 import type { GatewayContext } from './graphql/context.ts';
 import { formatGraphQLError, rememberRequestIds, requestIdOf as errorRequestId } from './graphql/errors.ts';
+import { neverCached } from './graphql/never-cached.ts';
 import { graphqlFastPath } from './graphql/http-fast-path.ts';
 import { StreamOperations, httpStreamsFastPath, refuseUnstreamableSubscriptions, routerCallbacks } from './graphql/transports/index.ts';
 import { HttpRequestTracker } from './core/http-drain.ts';
@@ -180,6 +181,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     plugins: [
       // Our own offline playground replaces Apollo's landing page, which loads from a CDN.
       ApolloServerPluginLandingPageDisabled(),
+      // No cache hints in the schema: `neverCached` sends the one header Apollo's cache-control plugin did, without its per-field hook.
+      ApolloServerPluginCacheControlDisabled(),
+      neverCached,
       operationLogPlugin(logger, services.metrics),
       tracingPlugin(),
       rememberRequestIds,

@@ -38,6 +38,24 @@ describe('GET /graphql', () => {
     expect(body.data.models.length).toBeGreaterThan(0);
   });
 
+  it('no GraphQL answer may be kept by a cache in front: `Cache-Control: no-store` on GET and POST, on data and on errors', async () => {
+    const keyed = await fetch(`${stack.url}/graphql?query=${encodeURIComponent('{ me { name } }')}`, { headers: { accept: 'application/json', ...stack.auth() } });
+    const anonymous = await fetch(`${stack.url}/graphql?query=${encodeURIComponent('{ models(type: CHAT) { id } }')}`);
+    const refused = await fetch(`${stack.url}/graphql?query=${encodeURIComponent('{ me { name } }')}`, { headers: { accept: 'application/json' } });
+    const posted = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...stack.auth() },
+      body: JSON.stringify({ query: CHAT_MUTATION, variables: { input: { model: LLAMA, messages: userMessage('hi') } } }),
+    });
+    const invalid = await fetch(`${stack.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ nope }' }) });
+    for (const [name, res] of Object.entries({ keyed, anonymous, refused, posted, invalid })) {
+      await res.arrayBuffer();
+      expect(res.headers.get('cache-control'), name).toBe('no-store');
+    }
+    expect(keyed.status).toBe(200);
+    expect(posted.status).toBe(200);
+  });
+
   it('refuses a mutation over GET with 405 and `Allow: POST`, and runs nothing', async () => {
     const calls = stack.sim.stats.chatCalls;
     const variables = JSON.stringify({ input: { model: LLAMA, messages: userMessage('hi') } });
