@@ -95,4 +95,21 @@ describe('npm run bench -- --smoke', () => {
     }
     expect(r.faces.graphql.shares['GraphQL (Apollo Server, graphql-js)']).toBeGreaterThan(0);
   });
+  it('the A/B of two builds (bench/ab) runs too: the last commit compiled in a worktree beside the working tree, the worktree removed after', { timeout: 240_000 }, async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ab-')), 'ab.json');
+    const worktrees = async (): Promise<string> => (await promisify(execFile)('git', ['worktree', 'list'], { cwd: ROOT })).stdout;
+    const before = await worktrees();
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/ab/run.ts', '--rounds', '2', '--seconds', '1', '--out', out], { cwd: ROOT, timeout: 230_000 });
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    expect(r.base).toMatch(/^[0-9a-f]{7,}$/);
+    const rest = r.faces.rest;
+    expect(rest.perRound.cpu).toHaveLength(2);
+    for (const [base, tree] of rest.perRound.cpu as Array<[number, number]>) {
+      expect(base).toBeGreaterThan(0);
+      expect(tree).toBeGreaterThan(0);
+    }
+    expect(rest.cpuRatio.min).toBeLessThanOrEqual(rest.cpuRatio.median);
+    expect(rest.cpuRatio.median).toBeLessThanOrEqual(rest.cpuRatio.max);
+    expect(await worktrees()).toBe(before);
+  });
 });
