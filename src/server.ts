@@ -31,6 +31,7 @@ import { chatFastPath } from './rest/chat.ts';
 import { mountRest } from './rest/index.ts';
 import { assignRequestId, requestIdMiddleware, requestIdOf } from './http/request-id.ts';
 import { clientGone } from './http/client-gone.ts';
+import type { Cancellation } from './core/cancellation.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { documentLimitRules, documentParseOptions } from './security/armor.ts';
 import { OriginPolicy } from './security/cors.ts';
@@ -124,7 +125,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   httpServer.on('upgrade', (req, socket, head) => wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req)));
   wsGuard.attach(wsServer, logger);
   services.metrics.watchWebsockets(wsGuard);
-  const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string>; connectionAbort?: AbortController; operationSpans?: Map<string, Span> }>(
+  const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string>; connectionAbort?: Cancellation; operationSpans?: Map<string, Span> }>(
     {
       schema,
       connectionInitWaitTimeout: wsGuard.connectionInitWaitTimeout,

@@ -4,6 +4,7 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../core/logger.ts';
 import type { SecurityConfig } from '../core/config.ts';
+import { Cancellation, type CancelSignal } from '../core/cancellation.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { OriginPolicy } from './cors.ts';
 import { documentLimitRules, documentParseOptions, hideSuggestions, noIntrospectionRule, parseFailure } from './armor.ts';
@@ -14,7 +15,8 @@ type VerifyClient = (info: { origin: string; secure: boolean; req: IncomingMessa
 /** What the guard keeps on each graphql-ws connection (`ctx.extra`). */
 export type GuardedExtra = {
   /** Aborted when the socket closes: cancels queries and mutations sent over it (subscriptions end on their own). */
-  connectionAbort?: AbortController;
+  /** "The socket closed", shared by every operation on it: one listener per operation in progress, up to the limit. */
+  connectionAbort?: Cancellation;
   /** `connection_init` carried a valid gateway key. */
   keyed?: boolean;
   /** Keyless sockets: when the last operation started or ended, for the idle timer. */
@@ -191,9 +193,11 @@ export class WsGuard {
   };
 
   /** The per-connection abort signal for an operation's context. */
-  signalOf(ctx: Context<Record<string, unknown> | undefined, GuardedExtra>): AbortSignal {
-    ctx.extra.connectionAbort ??= new AbortController();
-    return ctx.extra.connectionAbort.signal;
+  // A Cancellation, not an AbortController: an EventTarget warns of a leak past 10 listeners, and a socket may carry
+  // WS_MAX_SUBSCRIPTIONS_PER_CONNECTION (20) operations, each listening until its call ends.
+  signalOf(ctx: Context<Record<string, unknown> | undefined, GuardedExtra>): CancelSignal {
+    ctx.extra.connectionAbort ??= new Cancellation();
+    return ctx.extra.connectionAbort;
   }
 
   readonly onClose = (ctx: Context<Record<string, unknown> | undefined, GuardedExtra>): void => {

@@ -131,11 +131,18 @@ describe('chatStream', () => {
     });
   });
 
-  it('20 concurrent streams each get their own complete answer', async () => {
+  it('20 concurrent streams on one socket each get their own complete answer, and the process warns of no leak', async () => {
+    // Each operation listens for the socket's close until its call ends: 20 listeners on one socket is the limit
+    // (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION), not a leak, and must not print Node's MaxListenersExceededWarning.
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
     const client = stack.wsClient();
     const prompts = Array.from({ length: 20 }, (_, i) => `stream number ${i} says hello`);
     const runs = prompts.map((p) => runStream(client, CHAT_STREAM, input(p), stack.sim));
     await Promise.all(runs.map((r) => r.finished));
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
     runs.forEach((run, i) => {
       expect(run.errors).toBeNull();
       const expected = synthesizeReply({ messages: [{ role: 'user', content: prompts[i] }] });
