@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type GatewayProc, type Proc, rssMiB, runBench, startFloorProxy, startGateway, startPortkey, startSimulator, treeCpuMs } from './procs.ts';
 import { type StreamStats, graphqlHttpStream, graphqlStream, sseStream, summarize, wsClient } from './streams.ts';
-import { endpointTargets, measureAddedLatency, measureLatency, measureThroughput, post, targets } from './targets.ts';
+import { endpointTargets, measureAddedLatency, measureLatency, measureThroughput, measureThroughputInterleaved, post, targets } from './targets.ts';
 
 const { values } = parseArgs({
   options: { smoke: { type: 'boolean' }, 'soak-minutes': { type: 'string' }, out: { type: 'string' }, 'no-portkey': { type: 'boolean' }, 'soak-only': { type: 'boolean' }, only: { type: 'string' } },
@@ -313,10 +313,10 @@ async function main() {
     const pids = { direct: sim20.pid, proxy: proxy20.pid, rest: gw20.pid, graphql: gw20.pid, restFallback: gw20.pid, ...(portkey ? { portkey: portkey.pid } : {}) };
     if (wanted('throughput')) {
       const urls20 = { sim: sim20.url, gateway: gw20.url, key: gw20.key, portkey: portkey?.url, proxy: proxy20.url };
-      // The fallback call right after plain REST: runs take turns, so neighbours share the machine's load the most.
+      // The fallback call right after plain REST (neighbours share the machine's load the most), in rotated rounds.
       const list = targets(urls20);
       list.splice(2, 0, ...endpointTargets(urls20).filter((t) => t.name === 'restFallback'));
-      results.throughput16Clients = { upstream20ms: await measureThroughput(list, pids, scale.throughputSec, log) };
+      results.throughput16Clients = { upstream20ms: await measureThroughputInterleaved(list, pids, scale.throughputSec, smoke ? 1 : 4, log) };
     }
     if (wanted('streaming')) results.streaming = await streamingSection(simStream.url, gwStream, proxyStream);
     if (wanted('memory')) {
