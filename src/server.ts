@@ -31,12 +31,11 @@ import { chatFastPath } from './rest/chat.ts';
 import { mountRest } from './rest/index.ts';
 import { assignRequestId, requestIdMiddleware, requestIdOf } from './http/request-id.ts';
 import { clientGone } from './http/client-gone.ts';
-import type { Cancellation } from './core/cancellation.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { documentLimitRules, documentParseOptions } from './security/armor.ts';
 import { OriginPolicy } from './security/cors.ts';
 import { bodyErrorHandler, jsonBody } from './security/http-limits.ts';
-import { WsGuard } from './security/ws-limits.ts';
+import { type GuardedExtra, WsGuard } from './security/ws-limits.ts';
 import { GraphqlWsSocket } from './security/ws-messages.ts';
 import { type ServiceOverrides, type Services, createServices } from './services.ts';
 
@@ -125,7 +124,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   httpServer.on('upgrade', (req, socket, head) => wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req)));
   wsGuard.attach(wsServer, logger);
   services.metrics.watchWebsockets(wsGuard);
-  const wsCleanup = useServer<Record<string, unknown>, { requestIds?: Map<string, string>; connectionAbort?: Cancellation; operationSpans?: Map<string, Span> }>(
+  const wsCleanup = useServer<Record<string, unknown>, GuardedExtra & { requestIds?: Map<string, string>; operationSpans?: Map<string, Span> }>(
     {
       schema,
       connectionInitWaitTimeout: wsGuard.connectionInitWaitTimeout,

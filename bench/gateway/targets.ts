@@ -200,7 +200,7 @@ export async function measureThroughputInterleaved(
   // A whole round, discarded: with 1 s per target the first counted round still read 1.5-2 × the later ones for
   // every target, the bare proxy and Portkey included (JIT, and processes of other sections still starting).
   await measureThroughput(list, pids, per, () => undefined);
-  const sums = new Map(list.map((t) => [t.name, { requests: 0, seconds: 0, cpu: 0, non2xx: 0, errors: 0, p99s: [] as number[], rounds: [] as Array<{ reqPerSec: number; cpuMsPerRequest: number }> }]));
+  const sums = new Map(list.map((t) => [t.name, { requests: 0, cpu: 0, non2xx: 0, errors: 0, p99s: [] as number[], rounds: [] as Array<{ reqPerSec: number; cpuMsPerRequest: number }> }]));
   for (let round = 0; round < rounds; round++) {
     const order = list.map((_, i) => list[(i + round) % list.length]!);
     const r = await measureThroughput(order, pids, per, () => undefined);
@@ -208,7 +208,6 @@ export async function measureThroughputInterleaved(
       const m = r[t.name]!;
       const sum = sums.get(t.name)!;
       sum.requests += m.requests;
-      sum.seconds += per;
       sum.cpu += m.cpuMsPerRequest * m.requests;
       sum.non2xx += m.non2xx;
       sum.errors += m.errors;
@@ -217,13 +216,15 @@ export async function measureThroughputInterleaved(
     }
   }
   const result: Record<string, Throughput & { rounds: Array<{ reqPerSec: number; cpuMsPerRequest: number }> }> = {};
-  const directRps = sums.get(list[0]!.name)!.requests / (per * rounds);
+  const measuredSeconds = per * rounds;
+  const directRps = sums.get(list[0]!.name)!.requests / measuredSeconds;
   for (const t of list) {
     const sum = sums.get(t.name)!;
-    const rps = sum.requests / sum.seconds;
-    const p99s = [...sum.p99s].sort((a, b) => a - b);
+    const rps = sum.requests / measuredSeconds;
     const cpuMsPerRequest = sum.cpu / Math.max(1, sum.requests);
-    result[t.name] = { reqPerSec: rps, requests: sum.requests, ratio: rps / directRps, non2xx: sum.non2xx, errors: sum.errors, p99: p99s[Math.floor(p99s.length / 2)]!, cpuMsPerRequest, rounds: sum.rounds };
+    const p99s = [...sum.p99s].sort((a, b) => a - b);
+    const p99 = p99s[Math.floor(p99s.length / 2)]!;
+    result[t.name] = { reqPerSec: rps, requests: sum.requests, ratio: rps / directRps, non2xx: sum.non2xx, errors: sum.errors, p99, cpuMsPerRequest, rounds: sum.rounds };
     log(`16 clients ${t.name}: ${rps.toFixed(0)} req/s (${((rps / directRps) * 100).toFixed(1)} % of direct), ${cpuMsPerRequest.toFixed(3)} ms CPU/request (${rounds} rotated rounds)`);
   }
   return result;

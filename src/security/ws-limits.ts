@@ -14,8 +14,10 @@ type VerifyClient = (info: { origin: string; secure: boolean; req: IncomingMessa
 
 /** What the guard keeps on each graphql-ws connection (`ctx.extra`). */
 export type GuardedExtra = {
-  /** Aborted when the socket closes: cancels queries and mutations sent over it (subscriptions end on their own). */
-  /** "The socket closed", shared by every operation on it: one listener per operation in progress, up to the limit. */
+  /**
+   * Aborted when the socket closes: cancels queries and mutations sent over it (subscriptions end on their own).
+   * Shared by every operation on the socket, each listening until its call ends.
+   */
   connectionAbort?: Cancellation;
   /** `connection_init` carried a valid gateway key. */
   keyed?: boolean;
